@@ -1,0 +1,48 @@
+# coverage-gis — two commands:  make run   (demo audit)   ·   make test   (whole suite)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lint bench clean system-deps
+
+# System libraries Qt/QtWebEngine need on a bare Debian/Ubuntu (offscreen). Installed once.
+SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libnss3 libasound2t64 \
+  libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libglib2.0-0 fonts-noto-cjk
+system-deps: $(VENV)/.system-deps
+$(VENV)/.system-deps:
+	@mkdir -p $(VENV)
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  pk=""; for p in $(SYSTEM_PACKAGES); do \
+	    q=$$p; if [ $$p = libasound2t64 ] && ! apt-cache show libasound2t64 >/dev/null 2>&1; then q=libasound2; fi; \
+	    dpkg -s $$q >/dev/null 2>&1 || pk="$$pk $$q"; done; \
+	  if [ -n "$$pk" ]; then echo "apt-get install:$$pk"; $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$pk >/dev/null; fi; \
+	fi
+	@touch $@
+
+$(STAMP): pyproject.toml | system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/coverage-gis audit --demo --out out --format table,csv,json
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu" \
+	  $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/ruff format --check src tests scripts benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_demo_audit.py
+
+clean:
+	rm -rf out dist build .pytest_cache

@@ -1,0 +1,168 @@
+"""Batch audits from a JOB.toml: many dates, catalogues or input sets; one trend table.
+
+Format (paths are relative to the job file)::
+
+    [job]
+    out = "out/batch"                 # output folder
+    demo = true                       # or: boundaries = "…", facilities = ["…", …]
+    catalog = "my_catalog.toml"       # optional (default: Suzhou 14th FYP)
+    values = "manual_values.toml"     # optional manual indicator values
+    dates = ["2020-12-31", "2023-12-31", "today"]   # or: years = [2020, 2021, …] (year ends)
+    formats = ["csv", "json"]         # per-audit outputs (csv, json, xlsx)
+
+    [[audit]]                         # optional: several input sets / catalogues;
+    name = "gcj02-list"               # each inherits [job] and may override any key
+    facilities = ["lists/amap.xlsx"]
+    crs = "gcj02"
+
+Each audit × date writes ``OUT/<name>/<date>/`` with the usual outputs; ``OUT/trend.csv``
+holds one row per (audit, indicator) and one column per date, and ``OUT/trend_long.csv``
+the same in long form. The facility assignment is computed once per input set and reused
+for every date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from coverage_gis.catalog import load_catalog
+from coverage_gis.errors import InputError
+from coverage_gis.export_tables import write_outputs
+from coverage_gis.results import AuditOptions
+from coverage_gis.workflow import (
+    Progress,
+    demo_boundaries_path,
+    demo_facilities_paths,
+    load_inputs,
+    load_manual_values,
+    prepare_audit,
+)
+
+__all__ = ["run_batch"]
+
+_NAME_RE = re.compile(r"[^\w\-.]+", re.UNICODE)
+
+
+def _silent(_zh: str, _en: str) -> None:
+    return None
+
+
+def _dates(spec: dict[str, Any], job: Path) -> list[dt.date]:
+    if "dates" in spec:
+        out = []
+        for d in spec["dates"]:
+            if isinstance(d, dt.date):
+                out.append(d)
+            elif str(d).strip().lower() == "today":
+                out.append(dt.date.today())
+            else:
+                try:
+                    out.append(dt.date.fromisoformat(str(d)))
+                except ValueError as exc:
+                    raise InputError(
+                        f"作业文件日期无效：{d}",
+                        f"Bad date in job file: {d}",
+                        file=str(job),
+                        column="dates",
+                        value=d,
+                    ) from exc
+        return out
+    if "years" in spec:
+        return [dt.date(int(y), 12, 31) for y in spec["years"]]
+    raise InputError(
+        "作业文件需要 dates 或 years", "Job file needs 'dates' or 'years'", file=str(job)
+    )
+
+
+def run_batch(job_path: str | Path, *, progress: Progress = _silent) -> str:
+    """Run every audit of a job file; return a short text summary."""
+    job = Path(job_path)
+    try:
+        data = tomllib.loads(job.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"无法读取作业文件：{exc}", f"Cannot read job file: {exc}", file=str(job)
+        ) from exc
+    base = dict(data.get("job", {}))
+    audits = data.get("audit") or [{}]
+    root = job.parent
+
+    def rel(p: str | None) -> Path | None:
+        return None if p is None else (root / p)
+
+    out_root = rel(base.get("out", "out/batch"))
+    assert out_root is not None
+    out_root.mkdir(parents=True, exist_ok=True)
+    trend_rows: list[dict[str, Any]] = []
+    for i, override in enumerate(audits, start=1):
+        spec = {**base, **override}
+        name = _NAME_RE.sub("_", str(spec.get("name", f"audit{i}" if len(audits) > 1 else "audit")))
+        if spec.get("demo"):
+            boundaries = rel(spec.get("boundaries")) or demo_boundaries_path()
+            facilities = [rel(f) for f in spec.get("facilities", [])] or demo_facilities_paths()
+        else:
+            if "boundaries" not in spec or "facilities" not in spec:
+                raise InputError(
+                    f"作业 {name} 缺少 boundaries/facilities（或 demo = true）",
+                    f"Audit {name} lacks boundaries/facilities (or demo = true)",
+                    file=str(job),
+                )
+            boundaries = rel(spec["boundaries"])
+            facilities = [rel(f) for f in spec["facilities"]]
+        catalog = load_catalog(rel(spec.get("catalog")))
+        options = AuditOptions(
+            include_functional_zones=bool(spec.get("include_functional_zones", False)),
+            manual_values=load_manual_values(rel(spec.get("values"))),
+        )
+        progress(f"作业 {name}：读取输入", f"audit {name}: reading inputs")
+        inputs = load_inputs(
+            boundaries,  # type: ignore[arg-type]
+            facilities,  # type: ignore[arg-type]
+            facilities_crs=spec.get("crs", "wgs84"),
+            boundaries_crs=spec.get("boundaries_crs"),
+        )
+        prepared = prepare_audit(
+            inputs, catalog, options, allow_errors=bool(spec.get("allow_errors", False))
+        )
+        formats = set(spec.get("formats", ["csv", "json"]))
+        for day in _dates(spec, job):
+            progress(f"作业 {name}：评估 {day}", f"audit {name}: evaluating {day}")
+            result = prepared.evaluate(day)
+            folder = out_root / name / day.isoformat()
+            write_outputs(result, folder, formats & {"csv", "json"})
+            if "xlsx" in formats:
+                from coverage_gis.export_xlsx import write_workbook
+
+                write_workbook(result, folder / "coverage_report.xlsx")
+            for r in result.indicators:
+                trend_rows.append(
+                    {
+                        "audit": name,
+                        "id": r.indicator.id,
+                        "name": r.indicator.name_zh,
+                        "unit": r.indicator.unit,
+                        "target": r.indicator.target,
+                        "as_of": day.isoformat(),
+                        "value": r.value,
+                        "met": r.met,
+                    }
+                )
+    long = pd.DataFrame(trend_rows)
+    long.to_csv(out_root / "trend_long.csv", index=False, encoding="utf-8-sig")
+    keys = ["audit", "id", "name", "unit", "target"]
+    wide = long.pivot(index=keys, columns="as_of", values="value")
+    order = pd.MultiIndex.from_frame(long[keys].drop_duplicates())
+    wide = wide.reindex(order)[list(dict.fromkeys(long["as_of"]))].reset_index()
+    wide.columns.name = None
+    wide.to_csv(out_root / "trend.csv", index=False, encoding="utf-8-sig")
+    n_dates = long["as_of"].nunique()
+    return (
+        f"完成 {len(audits)} 组输入 × {n_dates} 个评估日期；趋势表：{out_root / 'trend.csv'}\n"
+        f"done: {len(audits)} input set(s) × {n_dates} date(s); trend table: {out_root / 'trend.csv'}"
+    )

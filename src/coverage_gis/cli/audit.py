@@ -1,0 +1,344 @@
+"""``audit``, ``validate``, ``batch`` and ``catalog`` sub-commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coverage_gis.cli import cli
+from coverage_gis.errors import InputError
+
+FORMATS = ("table", "json", "csv", "xlsx")
+
+
+class _Steps:
+    """Console progress: one line per step on stderr, with the time of the slow ones."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+        self.last: tuple[str, float] | None = None
+
+    def __call__(self, zh: str, en: str) -> None:
+        self.close()
+        self.last = (f"{zh} / {en}", time.perf_counter())
+        if not self.quiet:
+            click.echo(f"… {zh} / {en}", err=True)
+
+    def close(self) -> None:
+        if self.last and not self.quiet:
+            took = time.perf_counter() - self.last[1]
+            if took > 0.5:
+                click.echo(f"  ({took:.1f} s)", err=True)
+        self.last = None
+
+
+def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that reads inputs."""
+    opts = [
+        click.option(
+            "--boundaries",
+            "-b",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="镇(街道)边界文件 / township boundaries (GeoJSON, GPKG, SHP, zip, KML, Parquet)",
+        ),
+        click.option(
+            "--facilities",
+            "-f",
+            type=click.Path(dir_okay=False, path_type=Path),
+            multiple=True,
+            help="设施名录（可多个）/ facility list(s): xlsx, csv, vector",
+        ),
+        click.option(
+            "--demo", is_flag=True, help="使用内置苏州示意数据 / use the embedded Suzhou demo data"
+        ),
+        click.option(
+            "--catalog",
+            "-c",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="指标目录 TOML / indicator catalogue (default: Suzhou 14th FYP)",
+        ),
+        click.option("--layer", help="边界图层名 / boundary layer (GeoPackage)"),
+        click.option(
+            "--boundaries-crs",
+            help="边界文件无坐标系时声明 / CRS to declare for a boundary file without one",
+        ),
+        click.option(
+            "--crs",
+            "crs",
+            multiple=True,
+            help="设施坐标系 wgs84|cgcs2000|gcj02|bd09|EPSG:n，或 文件名=坐标系 / facility CRS, or FILE=CRS",
+        ),
+        click.option(
+            "--column",
+            "columns",
+            multiple=True,
+            help="列映射 字段=列名 / column mapping field=header (repeatable)",
+        ),
+        click.option(
+            "--columns",
+            "columns_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="列映射 TOML（[columns] 表）/ column-mapping TOML",
+        ),
+        click.option("--encoding", help="强制 CSV 编码 / force CSV encoding (default: detect)"),
+        click.option("--quiet", "-q", is_flag=True, help="不显示进度 / no progress lines"),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _crs_option(values: tuple[str, ...]) -> str | dict[str, str]:
+    if not values:
+        return "wgs84"
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out: dict[str, str] = {}
+    for v in values:
+        name, sep, crs = v.rpartition("=")
+        if not sep:
+            raise InputError(
+                f"--crs 多个值时应为 文件名=坐标系：{v}",
+                f"With several --crs values use FILE=CRS: {v}",
+                value=v,
+            )
+        out[name] = crs
+    return out
+
+
+def _load(kw: dict[str, Any], steps: _Steps) -> Any:
+    from coverage_gis.io.columns import load_column_mapping, parse_column_options
+    from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths, load_inputs
+
+    boundaries, facilities = kw["boundaries"], list(kw["facilities"])
+    if kw["demo"]:
+        boundaries = boundaries or demo_boundaries_path()
+        facilities = facilities or demo_facilities_paths()
+    if boundaries is None or not facilities:
+        raise click.UsageError(
+            "需要 --boundaries 和 --facilities，或 --demo / need --boundaries and --facilities, or --demo"
+        )
+    mapping: dict[str, str] = {}
+    if kw["columns_file"]:
+        mapping.update(load_column_mapping(kw["columns_file"]))
+    mapping.update(parse_column_options(kw["columns"]))
+    return load_inputs(
+        boundaries,
+        facilities,
+        boundaries_layer=kw["layer"],
+        boundaries_crs=kw["boundaries_crs"],
+        facilities_crs=_crs_option(kw["crs"]),
+        column_mapping=mapping or None,
+        encoding=kw["encoding"],
+        progress=steps,
+    )
+
+
+def _parse_formats(value: str) -> set[str]:
+    fmts = {v.strip() for v in value.split(",") if v.strip()}
+    bad = fmts - set(FORMATS)
+    if bad:
+        raise click.BadParameter(
+            f"未知格式 / unknown format: {', '.join(sorted(bad))} (choose from {', '.join(FORMATS)})"
+        )
+    return fmts
+
+
+def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Path]:
+    from coverage_gis.export_tables import write_outputs
+
+    written = write_outputs(result, out, fmts & {"csv", "json"})
+    if "xlsx" in fmts:
+        from coverage_gis.export_xlsx import write_workbook
+
+        written.append(write_workbook(result, out / "coverage_report.xlsx"))
+    return written
+
+
+@cli.command()
+@input_options
+@click.option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）/ evaluation date (default today)")
+@click.option(
+    "--values",
+    "values_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="人工填报指标值 TOML / manual indicator values",
+)
+@click.option(
+    "--include-functional-zones",
+    is_flag=True,
+    help="功能区计入镇(街道)分母 / count 功能区 in township denominators",
+)
+@click.option(
+    "--allow-errors", is_flag=True, help="排除有错误的行后继续 / exclude rows with errors and go on"
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="输出目录 / output folder",
+)
+@click.option(
+    "--format", "formats", default="table,csv,json", show_default=True, help="table,json,csv,xlsx"
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="把 audit.json 内容打印到标准输出 / print the JSON result to stdout",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def audit(**kw: Any) -> None:
+    """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
+    from coverage_gis.catalog import load_catalog
+    from coverage_gis.export_tables import audit_to_dict, format_indicator_table
+    from coverage_gis.results import AuditOptions
+    from coverage_gis.workflow import load_manual_values, run_audit
+
+    fmts = _parse_formats(kw["formats"])
+    steps = _Steps(kw["quiet"] or kw["as_json"])
+    steps("读取指标目录", "loading catalogue")
+    catalog = load_catalog(kw["catalog"])
+    inputs = _load(kw, steps)
+    options = AuditOptions(
+        include_functional_zones=kw["include_functional_zones"],
+        manual_values=load_manual_values(kw["values_file"]),
+    )
+    result = run_audit(
+        inputs,
+        catalog,
+        kw["as_of"] or dt.date.today(),
+        options,
+        allow_errors=kw["allow_errors"],
+        progress=steps,
+    )
+    steps("写出结果", "writing outputs")
+    written = _write_formats(result, kw["out"], fmts, kw["lang"])
+    steps.close()
+    if kw["as_json"]:
+        click.echo(json.dumps(audit_to_dict(result), ensure_ascii=False, indent=1))
+        return
+    if "table" in fmts:
+        click.echo(format_indicator_table(result, lang=kw["lang"]))
+    if written and not kw["quiet"]:
+        click.echo("输出 / outputs: " + ", ".join(str(p) for p in written), err=True)
+
+
+@cli.command()
+@input_options
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+)
+@click.option(
+    "--catalog-check/--no-catalog-check",
+    default=True,
+    help="同时检查类型匹配与落位 / also run type matching and assignment checks",
+)
+def validate(**kw: Any) -> None:
+    """只检查数据，输出问题清单 / Check the inputs only and write the findings list.
+
+    Exit code 2 when any error-level finding is present.
+    """
+    from coverage_gis.catalog import load_catalog
+    from coverage_gis.engine import prepare
+    from coverage_gis.export_validation import format_findings, write_findings
+
+    steps = _Steps(kw["quiet"])
+    catalog = load_catalog(kw["catalog"])
+    inputs = _load(kw, steps)
+    findings = inputs.findings
+    accounting = None
+    if kw["catalog_check"]:
+        steps("检查类型与落位", "checking types and locations")
+        prepared = prepare(
+            inputs.units, inputs.facilities, catalog, findings=inputs.findings, inputs=inputs.inputs
+        )
+        findings, accounting = prepared.findings, prepared.accounting
+    steps.close()
+    click.echo(format_findings(findings, accounting))
+    paths = write_findings(findings, kw["out"], accounting=accounting)
+    if not kw["quiet"]:
+        click.echo("输出 / outputs: " + ", ".join(str(p) for p in paths), err=True)
+    if findings.has_errors:
+        raise click.exceptions.Exit(2)
+
+
+@cli.command()
+@click.argument("job", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--quiet", "-q", is_flag=True)
+def batch(job: Path, quiet: bool) -> None:
+    """按作业文件批量审计并输出趋势表 / Run many audits from a JOB.toml and write a trend table.
+
+    See README for the JOB.toml format.
+    """
+    from coverage_gis.batch import run_batch
+
+    steps = _Steps(quiet)
+    summary = run_batch(job, progress=steps)
+    steps.close()
+    click.echo(summary)
+
+
+@cli.command("catalog")
+@click.option(
+    "--catalog",
+    "-c",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="指标目录 TOML / catalogue file",
+)
+@click.option("--json", "as_json", is_flag=True)
+def catalog_cmd(catalog: Path | None, as_json: bool) -> None:
+    """列出指标和设施类型 / List the catalogue's indicators and facility types."""
+    from coverage_gis.catalog import load_catalog
+
+    cat = load_catalog(catalog)
+    if as_json:
+        data = {
+            "id": cat.id,
+            "name": cat.name_zh,
+            "version": cat.version,
+            "facility_types": [
+                {
+                    "code": t.code,
+                    "name": t.name_zh,
+                    "name_en": t.name_en,
+                    "level": t.level,
+                    "aliases": list(t.aliases),
+                }
+                for t in cat.facility_types
+            ],
+            "indicators": [
+                {
+                    "id": i.id,
+                    "name": i.name_zh,
+                    "kind": i.kind,
+                    "level": i.level,
+                    "target": i.target,
+                    "operator": i.operator,
+                    "attribute": i.attribute,
+                }
+                for i in cat.indicators
+            ],
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{cat.name_zh} ({cat.id} {cat.version})")
+    click.echo("设施类型 / facility types:")
+    for t in cat.facility_types:
+        click.echo(f"  {t.code:30s} {t.name_zh}  [{t.level}]")
+    click.echo("指标 / indicators:")
+    for i in cat.indicators:
+        click.echo(f"  {i.id:20s} {i.kind:9s} {i.name_zh}")

@@ -1,0 +1,889 @@
+"""The coverage engine: assign facilities to units and evaluate a catalogue's indicators.
+
+This module is the single engine behind the CLI, the GUI and every export. It imports no
+Qt, no folium and no file readers: it takes the normalised tables described in
+:mod:`coverage_gis.schema` and returns an :class:`~coverage_gis.results.AuditResult`.
+
+Work is split in two so that interactive callers can re-evaluate quickly:
+
+* :func:`prepare` does the expensive, date-independent part once — facility-type
+  matching, the spatial join of facility points to unit polygons (one STRtree query for all
+  points), name matching for rows without coordinates, conflict detection;
+* :meth:`PreparedAudit.evaluate` filters by evaluation date and counts with ``bincount``.
+
+:func:`audit` does both.
+
+Assignment rules
+----------------
+1. A facility with coordinates belongs to the unit whose polygon *covers* its point
+   (interior or boundary). A point on an edge shared by several units goes to the unit
+   with the **smallest unit code** (string order) — deterministic and independent of row
+   or file order. Such points are reported as ``point_on_shared_edge`` (info).
+2. A point inside no unit is reported (``point_outside_units``). If the row names its
+   所属镇(街道) and that name resolves, it counts by name (flagged); otherwise it is excluded.
+3. A row without usable coordinates counts by its named 所属镇(街道) (``counted_by_name``,
+   warning); failing that, by its named 所属区县 for county-level indicators only
+   (``counted_by_county_name``); failing that, it is excluded (``no_location``).
+4. When a point's unit differs from the unit the row names, the point wins and the row is
+   reported as ``unit_name_conflict`` (warning).
+
+A facility *qualifies* on the evaluation date when its type is known, it is located, its
+status is not a not-yet-open status (在建, 筹建, 规划 …), it opened on or before the date
+(a blank opening date counts as opened long ago) and it has not closed by then (a closed
+status with no closing date counts as closed on every date, and is reported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from coverage_gis.catalog import Catalog, Condition, Indicator, RatioTerm
+from coverage_gis.errors import InputError
+from coverage_gis.findings import Finding, Findings
+from coverage_gis.names import match_unit_names, name_key
+from coverage_gis.results import AuditOptions, AuditResult, IndicatorResult
+from coverage_gis.schema import FUNCTIONAL_ZONE_KINDS, UNIT_COLUMNS, coerce_facilities
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "EXCLUSION_REASONS",
+    "NOT_OPEN_STATUSES",
+    "OPEN_STATUSES",
+    "PreparedAudit",
+    "audit",
+    "prepare",
+]
+
+#: Status values (normalised) meaning "not open yet".
+NOT_OPEN_STATUSES = frozenset(
+    {
+        "在建",
+        "筹建",
+        "规划",
+        "拟建",
+        "未建",
+        "建设中",
+        "待建",
+        "未开业",
+        "planned",
+        "underconstruction",
+    }
+)
+#: Status values meaning "no longer in service".
+CLOSED_STATUSES = frozenset(
+    {"停用", "已停用", "关闭", "已关闭", "撤销", "已撤销", "注销", "停业", "歇业", "closed"}
+)
+#: Status values meaning "in service".
+OPEN_STATUSES = frozenset(
+    {
+        "运营",
+        "运营中",
+        "已建成",
+        "建成",
+        "在用",
+        "正常",
+        "开放",
+        "营业",
+        "运行",
+        "已投用",
+        "投入使用",
+        "open",
+        "operating",
+        "inservice",
+    }
+)
+#: Why a facility row is not used, with bilingual labels.
+EXCLUSION_REASONS: dict[str, tuple[str, str]] = {
+    "reader_error": ("行数据有错误", "row has an input error"),
+    "unknown_type": ("设施类型不在目录中", "facility type not in the catalogue"),
+    "no_location": (
+        "无坐标且所属镇(街道)/区县无法识别",
+        "no coordinates and no recognisable unit or county name",
+    ),
+    "outside_units": (
+        "坐标不在任何镇(街道)内且无可识别的所属镇(街道)",
+        "point outside every unit and no recognisable unit name",
+    ),
+}
+
+_ST_OPEN, _ST_NOT_OPEN, _ST_CLOSED, _ST_UNKNOWN = 0, 1, 2, 3
+_EPS = 1e-9
+
+
+def _norm_status(value: object) -> str:
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    return "".join(text.split()).replace("_", "").replace("-", "")
+
+
+def _classify_status(status: pd.Series) -> np.ndarray:
+    """Vectorised status classification (work is per distinct value)."""
+    codes, uniques = pd.factorize(status.astype(object).where(status.notna(), ""), sort=False)
+    table = np.empty(len(uniques), dtype=np.int8)
+    for j, raw in enumerate(uniques):
+        key = _norm_status(raw)
+        if key == "" or key in OPEN_STATUSES:
+            table[j] = _ST_OPEN
+        elif key in NOT_OPEN_STATUSES:
+            table[j] = _ST_NOT_OPEN
+        elif key in CLOSED_STATUSES:
+            table[j] = _ST_CLOSED
+        else:
+            table[j] = _ST_UNKNOWN
+    return table[codes] if len(status) else np.zeros(0, dtype=np.int8)
+
+
+def _county_stem(value: object) -> str:
+    key = name_key(value)
+    for suffix in ("市辖区", "区", "市", "县"):
+        if key.endswith(suffix) and len(key) > len(suffix) + 1:
+            return key[: -len(suffix)]
+    return key
+
+
+def _validate_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    missing = [c for c in UNIT_COLUMNS if c not in units.columns]
+    if missing:
+        raise InputError(
+            f"边界数据缺少字段：{', '.join(missing)}（现有字段：{', '.join(map(str, units.columns))}）",
+            f"Boundary data lacks columns: {', '.join(missing)} (found: {', '.join(map(str, units.columns))})",
+            column=", ".join(missing),
+        )
+    if units.crs is None:
+        raise InputError(
+            "边界数据没有坐标系定义",
+            "Boundary data has no CRS",
+            suggestion="读取时声明坐标系 / declare the CRS when reading",
+        )
+    out = units.to_crs(4326) if not units.crs.equals("EPSG:4326") else units.copy()
+    out = out.reset_index(drop=True)
+    for col in ("code", "county_code"):
+        out[col] = out[col].astype(str).str.strip()
+    dup = out["code"][out["code"].duplicated(keep=False)]
+    if len(dup):
+        raise InputError(
+            f"镇(街道)代码重复：{', '.join(sorted(set(dup)))}",
+            f"Duplicate unit codes: {', '.join(sorted(set(dup)))}",
+            column="code",
+            value=sorted(set(dup))[0],
+        )
+    empty = out.geometry.isna() | out.geometry.is_empty
+    if empty.any():
+        bad = out.loc[empty, "code"].tolist()
+        raise InputError(
+            f"镇(街道)缺少几何图形：{', '.join(bad)}",
+            f"Units without geometry: {', '.join(bad)}",
+            column="geometry",
+            value=bad[0],
+        )
+    return out
+
+
+def _condition_mask(fac: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:
+    """Evaluate declarative conditions with vectorised comparisons (never ``eval``)."""
+    mask = np.ones(len(fac), dtype=bool)
+    for cond in conditions:
+        col = fac[cond.field]
+        if cond.op == "notnull":
+            m = col.notna().to_numpy()
+        elif cond.op in ("in", "not_in"):
+            m = col.isin(list(cond.value)).fillna(False).to_numpy(dtype=bool)
+            if cond.op == "not_in":
+                m = ~m & col.notna().to_numpy()
+        else:
+            ops = {
+                "eq": "__eq__",
+                "ne": "__ne__",
+                "ge": "__ge__",
+                "gt": "__gt__",
+                "le": "__le__",
+                "lt": "__lt__",
+            }
+            res = getattr(col, ops[cond.op])(cond.value)
+            m = pd.Series(res).fillna(False).to_numpy(dtype=bool)
+        mask &= m
+    return mask
+
+
+def _compare(value: float, operator: str, target: float) -> tuple[bool, float]:
+    """Return (met, gap) for a value against a target."""
+    if operator == ">=":
+        met = value >= target - _EPS
+        return met, 0.0 if met else target - value
+    if operator == "<=":
+        met = value <= target + _EPS
+        return met, 0.0 if met else value - target
+    met = abs(value - target) <= _EPS
+    return met, target - value
+
+
+@dataclass
+class PreparedAudit:
+    """Date-independent part of an audit: assignments, ready to evaluate on any date.
+
+    Build it with :func:`prepare`; call :meth:`evaluate` for each evaluation date.
+    Evaluating again costs a few array filters and ``bincount`` calls.
+    """
+
+    catalog: Catalog
+    options: AuditOptions
+    units: gpd.GeoDataFrame
+    counties: pd.DataFrame
+    facilities: pd.DataFrame
+    unit_idx: np.ndarray
+    county_idx: np.ndarray
+    type_idx: np.ndarray
+    used: np.ndarray
+    status_class: np.ndarray
+    findings: Findings
+    accounting: pd.DataFrame
+    inputs: list[dict[str, Any]]
+    schematic_boundaries: bool
+
+    # -- evaluation ---------------------------------------------------------------------
+    def in_service(self, as_of: dt.date) -> np.ndarray:
+        """Boolean mask of facility rows that qualify as in service on ``as_of``."""
+        day = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
+        opened = self.facilities["opened"].to_numpy(dtype="datetime64[ns]")
+        closed = self.facilities["closed"].to_numpy(dtype="datetime64[ns]")
+        opened_ok = np.isnat(opened) | (opened <= day)
+        not_closed = np.isnat(closed) | (closed > day)
+        closed_status_no_date = (self.status_class == _ST_CLOSED) & np.isnat(closed)
+        return (
+            self.used
+            & (self.status_class != _ST_NOT_OPEN)
+            & opened_ok
+            & not_closed
+            & ~closed_status_no_date
+        )
+
+    def evaluate(self, as_of: dt.date | str, options: AuditOptions | None = None) -> AuditResult:
+        """Evaluate every indicator of the catalogue on ``as_of``.
+
+        Parameters
+        ----------
+        as_of
+            Evaluation date (``datetime.date`` or ISO string).
+        options
+            Overrides the options given to :func:`prepare` (manual values may change
+            between evaluations; ``include_functional_zones`` too).
+        """
+        as_of = _as_date(as_of)
+        opts = options or self.options
+        units = self.units.copy()
+        units["counted"] = _counted_mask(units, opts.include_functional_zones)
+        fac = self.facilities
+        n_units, n_types, n_counties = (
+            len(units),
+            len(self.catalog.facility_types),
+            len(self.counties),
+        )
+        serving = self.in_service(as_of)
+        located = self.used & (self.unit_idx >= 0)
+        codes = units["code"].to_numpy()
+        type_codes = list(self.catalog.type_codes)
+
+        def unit_type_counts(mask: np.ndarray) -> np.ndarray:
+            flat = self.unit_idx[mask] * n_types + self.type_idx[mask]
+            return np.bincount(flat, minlength=n_units * n_types).reshape(n_units, n_types)
+
+        counts_all = pd.DataFrame(
+            unit_type_counts(located), index=pd.Index(codes, name="code"), columns=type_codes
+        )
+        counts_q = pd.DataFrame(
+            unit_type_counts(located & serving),
+            index=pd.Index(codes, name="code"),
+            columns=type_codes,
+        )
+        cmask = serving & (self.county_idx >= 0)
+        cflat = self.county_idx[cmask] * n_types + self.type_idx[cmask]
+        county_q = pd.DataFrame(
+            np.bincount(cflat, minlength=n_counties * n_types).reshape(n_counties, n_types),
+            index=pd.Index(self.counties["county_code"].to_numpy(), name="county_code"),
+            columns=type_codes,
+        )
+        fac_out = fac.copy()
+        fac_out["in_service"] = serving
+        type_index = {c: i for i, c in enumerate(type_codes)}
+        results = [
+            self._evaluate_indicator(ind, serving, units, type_index, opts)
+            for ind in self.catalog.indicators
+        ]
+        findings = Findings(list(self.findings.items))
+        return AuditResult(
+            as_of=as_of,
+            catalog=self.catalog,
+            options=opts,
+            units=units,
+            counties=self._county_table(units),
+            facilities=fac_out,
+            counts_all=counts_all,
+            counts_qualifying=counts_q,
+            county_counts_qualifying=county_q,
+            indicators=results,
+            findings=findings,
+            accounting=self.accounting.copy(),
+            inputs=list(self.inputs),
+            schematic_boundaries=self.schematic_boundaries,
+        )
+
+    # -- helpers ------------------------------------------------------------------------
+    def _county_table(self, units: gpd.GeoDataFrame) -> pd.DataFrame:
+        grp = units.groupby("county_code", sort=False)
+        t = self.counties.copy()
+        t["n_units"] = t["county_code"].map(grp.size()).fillna(0).astype("int64")
+        t["n_counted"] = t["county_code"].map(grp["counted"].sum()).fillna(0).astype("int64")
+        return t
+
+    def _facility_mask(
+        self,
+        serving: np.ndarray,
+        type_index: dict[str, int],
+        types: tuple[str, ...],
+        conditions: tuple[Condition, ...],
+    ) -> np.ndarray:
+        wanted = np.array([type_index[t] for t in types], dtype=np.int64)
+        mask = serving & np.isin(self.type_idx, wanted)
+        if conditions:
+            mask &= _condition_mask(self.facilities, conditions)
+        return mask
+
+    def _evaluate_indicator(
+        self,
+        ind: Indicator,
+        serving: np.ndarray,
+        units: gpd.GeoDataFrame,
+        type_index: dict[str, int],
+        opts: AuditOptions,
+    ) -> IndicatorResult:
+        if ind.kind == "manual":
+            value = opts.manual_values.get(ind.id)
+            if value is None:
+                return IndicatorResult(ind, None, None, None, None, None, "manual_missing")
+            met, gap = _compare(float(value), ind.operator, ind.target)
+            return IndicatorResult(ind, float(value), None, None, met, gap, "manual")
+        if ind.kind == "presence":
+            return self._presence(ind, serving, units, type_index)
+        return self._ratio(ind, serving, units, type_index)
+
+    def _presence(
+        self,
+        ind: Indicator,
+        serving: np.ndarray,
+        units: gpd.GeoDataFrame,
+        type_index: dict[str, int],
+    ) -> IndicatorResult:
+        mask = self._facility_mask(serving, type_index, ind.facility_types, ind.conditions)
+        county_codes = self.counties["county_code"].to_numpy()
+        county_names = self.counties["county"].to_numpy()
+        if ind.level == "township":
+            m = mask & (self.unit_idx >= 0)
+            cnt = np.bincount(self.unit_idx[m], minlength=len(units))
+            has = cnt >= ind.min_count
+            counted = units["counted"].to_numpy(dtype=bool)
+            num, den = int((has & counted).sum()), int(counted.sum())
+            failing = units["code"].to_numpy()[counted & ~has].tolist()
+            uc = units["county_code"].to_numpy()
+            frame = pd.DataFrame({"county_code": uc, "num": has & counted, "den": counted})
+            agg = frame.groupby("county_code", sort=False)[["num", "den"]].sum()
+            by = pd.DataFrame({"county_code": county_codes, "county": county_names})
+            by["numerator"] = by["county_code"].map(agg["num"]).fillna(0).astype("int64")
+            by["denominator"] = by["county_code"].map(agg["den"]).fillna(0).astype("int64")
+        else:
+            m = mask & (self.county_idx >= 0)
+            cnt = np.bincount(self.county_idx[m], minlength=len(county_codes))
+            has = cnt >= ind.min_count
+            num, den = int(has.sum()), len(county_codes)
+            failing = county_codes[~has].tolist()
+            by = pd.DataFrame({"county_code": county_codes, "county": county_names})
+            by["numerator"] = has.astype("int64")
+            by["denominator"] = np.ones(len(county_codes), dtype="int64")
+        by["count"] = (
+            cnt
+            if ind.level == "county"
+            else by["county_code"]
+            .map(pd.Series(cnt).groupby(units["county_code"].to_numpy()).sum())
+            .fillna(0)
+            .astype("int64")
+        )
+        _finish_by_county(by, ind, scale=100.0)
+        if den == 0:
+            return IndicatorResult(ind, None, num, den, None, None, "no_data", failing, by)
+        value = 100.0 * num / den
+        met, gap = _compare(value, ind.operator, ind.target)
+        return IndicatorResult(ind, value, num, den, met, gap, "computed", failing, by)
+
+    def _term(
+        self,
+        term: RatioTerm,
+        serving: np.ndarray,
+        units: gpd.GeoDataFrame,
+        type_index: dict[str, int],
+    ) -> tuple[float, pd.Series]:
+        """Total of a ratio term and its per-county sums (index county_code)."""
+        if term.source == "units":
+            if term.field not in units.columns:
+                raise InputError(
+                    f"边界数据缺少比率指标所需字段 {term.field}",
+                    f"Boundary data lacks the field '{term.field}' needed by a ratio indicator",
+                    column=term.field,
+                )
+            vals = (
+                pd.to_numeric(units[term.field], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            )
+            per = pd.Series(vals).groupby(units["county_code"].to_numpy()).sum()
+            return float(vals.sum()), per
+        types = term.facility_types or tuple(type_index)
+        mask = self._facility_mask(serving, type_index, types, term.conditions) & (
+            self.county_idx >= 0
+        )
+        vals = self.facilities[term.field].to_numpy(dtype=float)[mask]
+        vals = np.where(np.isfinite(vals), vals, 0.0)
+        cc = self.counties["county_code"].to_numpy()[self.county_idx[mask]]
+        per = pd.Series(vals).groupby(cc).sum() if len(vals) else pd.Series(dtype=float)
+        return float(vals.sum()), per
+
+    def _ratio(
+        self,
+        ind: Indicator,
+        serving: np.ndarray,
+        units: gpd.GeoDataFrame,
+        type_index: dict[str, int],
+    ) -> IndicatorResult:
+        assert ind.numerator is not None and ind.denominator is not None
+        num, num_c = self._term(ind.numerator, serving, units, type_index)
+        den, den_c = self._term(ind.denominator, serving, units, type_index)
+        by = pd.DataFrame(
+            {
+                "county_code": self.counties["county_code"].to_numpy(),
+                "county": self.counties["county"].to_numpy(),
+            }
+        )
+        by["numerator"] = by["county_code"].map(num_c).fillna(0.0).astype(float)
+        by["denominator"] = by["county_code"].map(den_c).fillna(0.0).astype(float)
+        _finish_by_county(by, ind, scale=ind.scale)
+        failing = by.loc[by["met"] == False, "county_code"].tolist()  # noqa: E712
+        if den <= 0:
+            return IndicatorResult(ind, None, num, den, None, None, "no_data", failing, by)
+        value = ind.scale * num / den
+        met, gap = _compare(value, ind.operator, ind.target)
+        return IndicatorResult(ind, value, num, den, met, gap, "computed", failing, by)
+
+
+def _finish_by_county(by: pd.DataFrame, ind: Indicator, *, scale: float) -> None:
+    den = by["denominator"].to_numpy(dtype=float)
+    num = by["numerator"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(den > 0, scale * num / np.where(den > 0, den, 1.0), np.nan)
+    by["value"] = value
+    met = []
+    for v in value:
+        met.append(None if not np.isfinite(v) else _compare(float(v), ind.operator, ind.target)[0])
+    by["met"] = pd.array(met, dtype="boolean")
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise InputError(
+            f"评估日期格式错误：{value}（应为 YYYY-MM-DD）",
+            f"Bad evaluation date: {value} (expected YYYY-MM-DD)",
+            column="as_of",
+            value=value,
+        ) from exc
+
+
+def _counted_mask(units: pd.DataFrame, include_functional_zones: bool) -> np.ndarray:
+    if include_functional_zones:
+        return np.ones(len(units), dtype=bool)
+    return ~units["kind"].astype(str).str.strip().isin(FUNCTIONAL_ZONE_KINDS).to_numpy()
+
+
+def _row_finding(fac: pd.DataFrame, rows: np.ndarray, **kw: Any) -> list[Finding]:
+    sub = fac.iloc[rows]
+    return [
+        Finding(file=f, sheet=s, row=int(r), **kw)
+        for f, s, r in zip(sub["source_file"], sub["source_sheet"], sub["source_row"], strict=True)
+    ]
+
+
+def prepare(
+    units: gpd.GeoDataFrame,
+    facilities: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    options: AuditOptions | None = None,
+    findings: Findings | None = None,
+    inputs: list[dict[str, Any]] | None = None,
+) -> PreparedAudit:
+    """Match types, assign every facility row to a unit, and account for every row.
+
+    Parameters
+    ----------
+    units
+        Township-level units (see :mod:`coverage_gis.schema`); any CRS with a definition.
+    facilities
+        Normalised facility rows (see :mod:`coverage_gis.schema`).
+    catalog
+        Facility types and indicators.
+    options
+        Audit options.
+    findings
+        Findings already produced by the readers; the engine's are appended to a copy.
+    inputs
+        Descriptions of the input files (path, sha256 …), carried into the result.
+    """
+    opts = options or AuditOptions()
+    units = _validate_units(units)
+    schematic = bool(
+        "schematic" in units.columns and units["schematic"].fillna(False).astype(bool).any()
+    )
+    fac = coerce_facilities(facilities)
+    out = Findings(list(findings.items) if findings else [])
+    n = len(fac)
+
+    counties = (
+        units[["county_code", "county"]].drop_duplicates("county_code").reset_index(drop=True)
+    )
+    counties["county"] = counties["county"].astype(str)
+    unit_county_idx = pd.Index(counties["county_code"]).get_indexer(units["county_code"])
+
+    # 1. facility types (work per distinct value)
+    type_codes = list(catalog.type_codes)
+    tcodes, tuniq = pd.factorize(
+        fac["type_raw"].astype(object).where(fac["type_raw"].notna(), ""), sort=False
+    )
+    tmap = np.array(
+        [type_codes.index(c) if (c := catalog.match_type(v)) else -1 for v in tuniq], dtype=np.int64
+    )
+    type_idx = tmap[tcodes] if n else np.zeros(0, dtype=np.int64)
+    row_ok = fac["row_error"].isna().to_numpy()
+    unknown = (type_idx < 0) & row_ok
+    if unknown.any():
+        vc = fac.loc[unknown].groupby(["source_file", "type_raw"], dropna=False, sort=False).size()
+        for (file, value), count in vc.items():
+            out.add(
+                Finding(
+                    "warning",
+                    "unknown_facility_type",
+                    f"设施类型“{value}”不在目录中，{count} 行未计入",
+                    f"Facility type '{value}' is not in the catalogue; {count} row(s) not counted",
+                    file=file,
+                    column="type",
+                    value=value,
+                    count=int(count),
+                    suggestion="在目录的 aliases 中加入该名称，或修正数据 / add it to a type's aliases or fix the data",
+                )
+            )
+
+    # 2. spatial assignment: one STRtree query for all points
+    lon = fac["lon"].to_numpy(dtype=float)
+    lat = fac["lat"].to_numpy(dtype=float)
+    has_xy = np.isfinite(lon) & np.isfinite(lat) & row_ok
+    spatial = np.full(n, -1, dtype=np.int64)
+    xy_rows = np.flatnonzero(has_xy)
+    if len(xy_rows):
+        pts = shapely.points(lon[xy_rows], lat[xy_rows])
+        tree = shapely.STRtree(units.geometry.to_numpy())
+        pidx, uidx = tree.query(pts, predicate="intersects")
+        if len(pidx):
+            rank = np.argsort(
+                np.argsort(units["code"].to_numpy().astype(str), kind="stable"), kind="stable"
+            )
+            order = np.lexsort((rank[uidx], pidx))
+            pidx, uidx = pidx[order], uidx[order]
+            first = np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]])
+            spatial[xy_rows[pidx[first]]] = uidx[first]
+            multi = np.bincount(pidx, minlength=len(xy_rows)) > 1
+            if multi.any():
+                out.extend(
+                    _row_finding(
+                        fac,
+                        xy_rows[multi],
+                        severity="info",
+                        code="point_on_shared_edge",
+                        message_zh="坐标位于相邻镇(街道)的共同边界上，按代码最小者归属",
+                        message_en="Point lies on a boundary shared by several units; assigned to the smallest unit code",
+                        column="lon/lat",
+                    )
+                )
+
+    # 3. named units and counties
+    named, ambiguous = match_unit_names(
+        fac["unit_name"].tolist(),
+        units["name"].astype(str).tolist(),
+        counties=fac["county_name"].tolist(),
+        unit_counties=units["county"].astype(str).tolist(),
+    )
+    county_keys = {_county_stem(c): i for i, c in enumerate(counties["county"])}
+    county_keys.update({name_key(c): i for i, c in enumerate(counties["county"])})
+    ccodes, cuniq = pd.factorize(
+        fac["county_name"].astype(object).where(fac["county_name"].notna(), ""), sort=False
+    )
+    cmap = np.array(
+        [
+            county_keys.get(name_key(v), county_keys.get(_county_stem(v), -1)) if v else -1
+            for v in cuniq
+        ],
+        dtype=np.int64,
+    )
+    county_by_name = cmap[ccodes] if n else np.zeros(0, dtype=np.int64)
+
+    has_name = (
+        fac["unit_name"].notna().to_numpy()
+        & (fac["unit_name"].astype(str).str.strip() != "").to_numpy()
+    )
+    unresolved = has_name & (named < 0) & row_ok
+    if unresolved.any():
+        vc = fac.loc[unresolved].groupby(["source_file", "unit_name"], sort=False).size()
+        for (file, value), count in vc.items():
+            amb = bool(ambiguous[unresolved & (fac["unit_name"] == value).to_numpy()].any())
+            out.add(
+                Finding(
+                    "warning",
+                    "ambiguous_unit_name" if amb else "unknown_unit_name",
+                    f"所属镇(街道)“{value}”{'对应多个镇(街道)' if amb else '在边界数据中找不到'}（{count} 行）",
+                    f"Unit name '{value}' {'fits several units' if amb else 'is not in the boundary data'} ({count} row(s))",
+                    file=file,
+                    column="unit_name",
+                    value=value,
+                    count=int(count),
+                    suggestion="写全称或补充所属区县 / write the full name or add the county",
+                )
+            )
+
+    conflict = (spatial >= 0) & (named >= 0) & (spatial != named)
+    if conflict.any():
+        unames = units["name"].to_numpy()
+        for r in np.flatnonzero(conflict):
+            out.add(
+                Finding(
+                    "warning",
+                    "unit_name_conflict",
+                    f"坐标落在“{unames[spatial[r]]}”，但所属镇(街道)填写为“{fac.at[r, 'unit_name']}”；按坐标计入",
+                    f"Point falls in '{unames[spatial[r]]}' but the row names '{fac.at[r, 'unit_name']}'; counted by the point",
+                    file=fac.at[r, "source_file"],
+                    sheet=fac.at[r, "source_sheet"],
+                    row=int(fac.at[r, "source_row"]),
+                    column="unit_name",
+                    value=fac.at[r, "unit_name"],
+                    suggestion="核对坐标或所属镇(街道) / check the coordinates or the unit name",
+                )
+            )
+
+    outside = has_xy & (spatial < 0)
+    unit_idx = np.where(spatial >= 0, spatial, np.where(row_ok, named, -1))
+    method = np.full(n, "none", dtype=object)
+    method[spatial >= 0] = "point"
+    by_name = (spatial < 0) & (named >= 0) & row_ok
+    method[by_name] = "name"
+    county_idx = np.where(
+        unit_idx >= 0,
+        unit_county_idx[np.maximum(unit_idx, 0)],
+        np.where(row_ok, county_by_name, -1),
+    )
+    by_county = (unit_idx < 0) & (county_idx >= 0)
+    method[by_county] = "county_name"
+
+    if outside.any():
+        rows = np.flatnonzero(outside)
+        out.extend(
+            _row_finding(
+                fac,
+                rows,
+                severity="warning",
+                code="point_outside_units",
+                message_zh="坐标不在任何镇(街道)边界内",
+                message_en="Point lies outside every unit",
+                column="lon/lat",
+                suggestion="核对坐标与坐标系(WGS84/GCJ-02/BD-09) / check coordinates and their CRS",
+            )
+        )
+    named_only = by_name & ~outside & (type_idx >= 0)
+    if named_only.any():
+        out.extend(
+            _row_finding(
+                fac,
+                np.flatnonzero(named_only),
+                severity="warning",
+                code="counted_by_name",
+                message_zh="无坐标，按所属镇(街道)名称计入",
+                message_en="No coordinates; counted by its named unit",
+                column="lon/lat",
+                suggestion="补充坐标 / add coordinates",
+            )
+        )
+    county_only = by_county & (type_idx >= 0)
+    if county_only.any():
+        out.extend(
+            _row_finding(
+                fac,
+                np.flatnonzero(county_only),
+                severity="warning",
+                code="counted_by_county_name",
+                message_zh="无坐标和可识别的镇(街道)，仅计入所属区县（县级指标）",
+                message_en="No coordinates or recognisable unit; counted for its county only (county-level indicators)",
+                column="lon/lat",
+            )
+        )
+
+    # 4. status and dates
+    status_class = _classify_status(fac["status"])
+    unk_status = (status_class == _ST_UNKNOWN) & row_ok
+    if unk_status.any():
+        vc = fac.loc[unk_status].groupby(["source_file", "status"], sort=False).size()
+        for (file, value), count in vc.items():
+            out.add(
+                Finding(
+                    "warning",
+                    "unknown_status",
+                    f"状态“{value}”无法识别，按运营中处理（{count} 行）",
+                    f"Status '{value}' not recognised; treated as in service ({count} row(s))",
+                    file=file,
+                    column="status",
+                    value=value,
+                    count=int(count),
+                )
+            )
+        status_class = np.where(unk_status, _ST_OPEN, status_class).astype(np.int8)
+    closed_no_date = (status_class == _ST_CLOSED) & fac["closed"].isna().to_numpy() & row_ok
+    if closed_no_date.any():
+        out.extend(
+            _row_finding(
+                fac,
+                np.flatnonzero(closed_no_date),
+                severity="warning",
+                code="closed_without_date",
+                message_zh="状态为停用但无停用时间，任何评估日期均不计入",
+                message_en="Closed status without a closing date; not counted on any evaluation date",
+                column="closed",
+            )
+        )
+
+    # 5. row accounting
+    used = row_ok & (type_idx >= 0) & (county_idx >= 0)
+    reason = np.full(n, None, dtype=object)
+    reason[~row_ok] = "reader_error"
+    reason[row_ok & (type_idx < 0)] = "unknown_type"
+    not_loc = row_ok & (type_idx >= 0) & (county_idx < 0)
+    reason[not_loc & outside] = "outside_units"
+    reason[not_loc & ~outside] = "no_location"
+    type_arr = np.array([*type_codes, None], dtype=object)
+    unit_codes = np.append(units["code"].to_numpy().astype(object), None)
+    ccodes_arr = np.append(counties["county_code"].to_numpy().astype(object), None)
+    fac = fac.copy()
+    # explicit object dtype: pandas 3 would otherwise turn None into NaN in string columns
+    fac["type_code"] = pd.Series(type_arr[type_idx], dtype=object)
+    fac["unit_code"] = pd.Series(unit_codes[unit_idx], dtype=object)
+    fac["county_code"] = pd.Series(ccodes_arr[county_idx], dtype=object)
+    fac["assign_method"] = pd.Series(method, dtype=object)
+    fac["conflict"] = conflict
+    fac["used"] = used
+    fac["excluded_reason"] = pd.Series(reason, dtype=object)
+    no_loc_rows = np.flatnonzero(row_ok & (type_idx >= 0) & (county_idx < 0) & ~outside)
+    if len(no_loc_rows):
+        out.extend(
+            _row_finding(
+                fac,
+                no_loc_rows,
+                severity="warning",
+                code="no_location",
+                message_zh=EXCLUSION_REASONS["no_location"][0] + "，未计入",
+                message_en=EXCLUSION_REASONS["no_location"][1] + "; not counted",
+                column="lon/lat",
+            )
+        )
+    accounting = _accounting(fac)
+    return PreparedAudit(
+        catalog=catalog,
+        options=opts,
+        units=units,
+        counties=counties,
+        facilities=fac,
+        unit_idx=unit_idx,
+        county_idx=county_idx,
+        type_idx=np.where(type_idx >= 0, type_idx, 0),
+        used=used,
+        status_class=status_class,
+        findings=out,
+        accounting=accounting,
+        inputs=list(inputs or []),
+        schematic_boundaries=schematic,
+    )
+
+
+def _accounting(fac: pd.DataFrame) -> pd.DataFrame:
+    """Per-file row accounting: read = used + excluded, excluded split by reason."""
+    cols = ["source_file", "rows_read", "rows_used", "rows_excluded", *EXCLUSION_REASONS]
+    if not len(fac):
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if c == "source_file" else "int64") for c in cols}
+        )
+    files = fac["source_file"].fillna("")
+    frame = pd.DataFrame({"source_file": files, "used": fac["used"].astype(int)})
+    for r in EXCLUSION_REASONS:
+        frame[r] = (fac["excluded_reason"] == r).astype(int)
+    agg = frame.groupby("source_file", sort=False).agg(
+        rows_read=("used", "size"),
+        rows_used=("used", "sum"),
+        **{r: (r, "sum") for r in EXCLUSION_REASONS},
+    )
+    agg["rows_excluded"] = agg[list(EXCLUSION_REASONS)].sum(axis=1)
+    return agg.reset_index()[cols]
+
+
+def audit(
+    units: gpd.GeoDataFrame,
+    facilities: pd.DataFrame,
+    catalog: Catalog,
+    as_of: dt.date | str,
+    options: AuditOptions | None = None,
+    *,
+    findings: Findings | None = None,
+    inputs: list[dict[str, Any]] | None = None,
+) -> AuditResult:
+    """Audit facility coverage against a catalogue's indicators on one date.
+
+    Parameters
+    ----------
+    units
+        Township-level units (GeoDataFrame; see :mod:`coverage_gis.schema`).
+    facilities
+        Normalised facility rows (see :mod:`coverage_gis.schema`).
+    catalog
+        The indicator catalogue (:func:`coverage_gis.catalog.load_catalog`).
+    as_of
+        Evaluation date.
+    options
+        :class:`~coverage_gis.results.AuditOptions`.
+    findings
+        Reader findings to carry into the result.
+    inputs
+        Input file descriptions to carry into the result.
+
+    Returns
+    -------
+    AuditResult
+    """
+    return prepare(
+        units, facilities, catalog, options=options, findings=findings, inputs=inputs
+    ).evaluate(as_of)
+
+
+def with_options(prepared: PreparedAudit, **changes: Any) -> PreparedAudit:
+    """Return ``prepared`` with changed :class:`AuditOptions` (no re-assignment)."""
+    return replace(prepared, options=replace(prepared.options, **changes))

@@ -1,0 +1,209 @@
+"""Machine-readable audit outputs: indicators.csv, units.csv, audit.json, and the text table.
+
+File names and columns are stable so that scripts can rely on them:
+
+``indicators.csv``
+    id, name, unit, value, target, operator, gap, met, numerator, denominator, binding
+    (then baseline, attribute, kind, level, status, n_failing, name_en, source_ref).
+``units.csv``
+    code, name, county_code, county, kind, counted, then one column per facility-type
+    code holding the count of facilities in service on the evaluation date.
+``audit.json``
+    The same, plus the county roll-ups, failing units, data issues and row accounting.
+
+Percent values are 0–100. CSV files are UTF-8 with BOM so that Excel on Chinese Windows
+opens them correctly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from coverage_gis import __version__
+from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult
+
+__all__ = [
+    "INDICATOR_CSV_COLUMNS",
+    "audit_to_dict",
+    "format_indicator_table",
+    "write_outputs",
+]
+
+INDICATOR_CSV_COLUMNS = [
+    "id",
+    "name",
+    "unit",
+    "value",
+    "target",
+    "operator",
+    "gap",
+    "met",
+    "numerator",
+    "denominator",
+    "binding",
+    "baseline",
+    "attribute",
+    "kind",
+    "level",
+    "status",
+    "n_failing",
+    "name_en",
+    "source_ref",
+]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def audit_to_dict(result: AuditResult) -> dict[str, Any]:
+    """The whole result as JSON-ready data."""
+    indicators = []
+    for r in result.indicators:
+        d = r.to_dict()
+        d["failing_units"] = list(r.failing)
+        d["by_county"] = _records(r.by_county) if r.by_county is not None else []
+        indicators.append(d)
+    return {
+        "software": {"name": "coverage-gis", "version": __version__},
+        "as_of": result.as_of.isoformat(),
+        "catalog": {
+            "id": result.catalog.id,
+            "name": result.catalog.name_zh,
+            "version": result.catalog.version,
+        },
+        "options": {"include_functional_zones": result.options.include_functional_zones},
+        "schematic_boundaries": result.schematic_boundaries,
+        "boundary_note": "示意边界，非法定界线 / schematic boundaries, not legal boundaries"
+        if result.schematic_boundaries
+        else None,
+        "inputs": result.inputs,
+        "indicators": indicators,
+        "units": _records(result.units_table()),
+        "accounting": _records(result.accounting),
+        "findings": _records(result.findings.to_frame()),
+    }
+
+
+def write_outputs(result: AuditResult, out_dir: str | Path, formats: set[str]) -> list[Path]:
+    """Write the chosen formats (csv, json) into ``out_dir``; return the written paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if "csv" in formats:
+        table = result.indicator_table()[INDICATOR_CSV_COLUMNS]
+        p = out / "indicators.csv"
+        table.to_csv(p, index=False, encoding="utf-8-sig")
+        written.append(p)
+        p = out / "units.csv"
+        result.units_table().to_csv(p, index=False, encoding="utf-8-sig")
+        written.append(p)
+        p = out / "findings.csv"
+        result.findings.to_frame().to_csv(p, index=False, encoding="utf-8-sig")
+        written.append(p)
+    if "json" in formats:
+        p = out / "audit.json"
+        p.write_text(
+            json.dumps(audit_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        written.append(p)
+    return written
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def format_indicator_table(result: AuditResult, *, lang: str = "zh") -> str:
+    """The indicator table in the plan's format, aligned for a terminal (CJK-aware)."""
+    zh = lang == "zh"
+    head = (
+        ["编号", "指标名称", "单位", "2020基准", "2025目标", "当前值", "差距", "属性", "是否达标"]
+        if zh
+        else ["id", "indicator", "unit", "2020", "target", "value", "gap", "type", "met"]
+    )
+    rows = [head]
+    for r in result.indicators:
+        ind = r.indicator
+        op = {">=": "≥", "=": "=", "<=": "≤"}[ind.operator]
+        if r.status == "manual_missing":
+            value, met = (MANUAL_PENDING_ZH if zh else MANUAL_PENDING_EN), "—"
+        else:
+            value = _fmt(r.value, ind.unit)
+            met = (
+                "—"
+                if r.met is None
+                else (
+                    ("✓ 达标" if zh else "✓ met") if r.met else ("✗ 未达标" if zh else "✗ not met")
+                )
+            )
+        rows.append(
+            [
+                ind.id,
+                ind.name_zh if zh else ind.name_en,
+                ind.unit,
+                _fmt(ind.baseline, ind.unit) if ind.baseline is not None else "—",
+                f"{op}{_fmt(ind.target, ind.unit)}",
+                value,
+                _fmt(r.gap, ind.unit) if r.gap else ("0" if r.gap == 0 else "—"),
+                ind.attribute_zh if zh else ind.attribute,
+                met,
+            ]
+        )
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(head))]
+    lines = [
+        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    title = (
+        f"{result.catalog.name_zh} — 评估日期 {result.as_of.isoformat()}"
+        if zh
+        else f"{result.catalog.name_en} — as of {result.as_of.isoformat()}"
+    )
+    acc = result.accounting
+    used, read = int(acc["rows_used"].sum()), int(acc["rows_read"].sum())
+    foot = (
+        f"设施行：读取 {read}，计入 {used}，排除 {read - used}；数据问题 {len(result.findings)} 条"
+        f"（错误 {result.findings.count('error')}，警告 {result.findings.count('warning')}）"
+        if zh
+        else f"facility rows: read {read}, used {used}, excluded {read - used}; "
+        f"{len(result.findings)} data issues ({result.findings.count('error')} errors, "
+        f"{result.findings.count('warning')} warnings)"
+    )
+    note = (
+        ["示意边界，非法定界线 / schematic boundaries, not legal boundaries"]
+        if result.schematic_boundaries
+        else []
+    )
+    return "\n".join([title, *lines, foot, *note])

@@ -1,0 +1,302 @@
+"""Reading township-level boundaries (GeoJSON, GeoPackage, Shapefile/zip, KML, GeoParquet).
+
+Boundaries are reprojected to EPSG:4326 on read. A file without a CRS is an error that
+says how to declare one (``crs=``). Columns are recognised by Chinese or English names;
+county codes are derived from 9/12-digit unit codes when absent, and the unit kind from the
+name (…镇, …街道, …乡; 开发区/园区/管委会 → 功能区) when absent. Invalid polygons are
+repaired with ``shapely.make_valid`` and reported; duplicate codes are errors.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from coverage_gis.errors import InputError
+from coverage_gis.findings import Finding, Findings
+from coverage_gis.io.columns import header_key
+
+__all__ = ["UNIT_SYNONYMS", "read_boundaries", "read_vector"]
+
+UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "code": (
+        "code",
+        "代码",
+        "区划代码",
+        "行政区划代码",
+        "统计用区划代码",
+        "镇街代码",
+        "乡镇代码",
+        "xzqdm",
+        "adcode",
+        "unitcode",
+    ),
+    "name": (
+        "name",
+        "名称",
+        "镇街名称",
+        "乡镇名称",
+        "镇街道名称",
+        "镇街道",
+        "乡镇街道",
+        "xzqmc",
+        "unitname",
+    ),
+    "county": ("county", "区县", "所属区县", "区县名称", "县级名称", "所属县市区", "countyname"),
+    "county_code": ("countycode", "county_code", "区县代码", "县级代码", "所属区县代码"),
+    "kind": ("kind", "类型", "类别", "单位类型", "级别"),
+    "population": ("population", "人口", "常住人口", "户籍人口", "总人口", "pop"),
+    "pop_60plus": (
+        "pop60plus",
+        "pop_60plus",
+        "60岁以上人口",
+        "60周岁以上人口",
+        "老年人口",
+        "老年人口数",
+    ),
+    "households": ("households", "户数", "总户数", "住户数"),
+    "schematic": ("schematic",),
+}
+_FZ_RE = re.compile(r"(开发区|园区|管委会|科技城|开发分区|度假区|新城|高新区)$")
+
+
+def read_vector(
+    path: str | Path, *, layer: str | None = None, crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a vector file with pyogrio; declare ``crs`` when the file has none.
+
+    Zipped shapefiles are read through GDAL's ``/vsizip/``. For GeoPackages with several
+    layers ``layer`` chooses one (the message lists them when it is missing).
+    """
+    import pyogrio
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError("文件不存在", "File not found", file=str(p))
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            gdf = gpd.read_parquet(p)
+        else:
+            src = f"/vsizip/{p}" if suffix == ".zip" else str(p)
+            if layer is None and suffix in (".gpkg", ".zip", ".kml"):
+                layers = pyogrio.list_layers(src)
+                if len(layers) > 1 and suffix == ".gpkg":
+                    names = ", ".join(str(x[0]) for x in layers)
+                    raise InputError(
+                        f"GeoPackage 含多个图层，请指定：{names}",
+                        f"GeoPackage has several layers; choose one: {names}",
+                        file=str(p),
+                        suggestion="--layer NAME",
+                    )
+            kwargs: dict[str, Any] = {}
+            if suffix == ".shp" or suffix == ".zip":
+                from coverage_gis.io.encoding import decode_dbf_hint
+
+                if suffix == ".shp" and not p.with_suffix(".cpg").exists():
+                    hint = decode_dbf_hint(p)
+                    if hint:
+                        kwargs["encoding"] = hint
+            gdf = pyogrio.read_dataframe(src, layer=layer, **kwargs)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"无法读取矢量文件：{exc}", f"Cannot read vector file: {exc}", file=str(p)
+        ) from exc
+    if gdf.crs is None:
+        if crs is None:
+            raise InputError(
+                "文件没有坐标系定义（缺少 .prj 或 crs）",
+                "The file has no coordinate reference system (no .prj / crs member)",
+                file=str(p),
+                suggestion="用 --boundaries-crs EPSG:4490 等声明坐标系 / declare it, e.g. --boundaries-crs EPSG:4490",
+            )
+        gdf = gdf.set_crs(crs)
+    return gdf
+
+
+def _recognise(headers: list[str], mapping: Mapping[str, str] | None) -> dict[str, str]:
+    keys = {header_key(h): h for h in headers}
+    out: dict[str, str] = {}
+    for fld, header in (mapping or {}).items():
+        if header_key(header) not in keys:
+            raise InputError(
+                f"映射的列“{header}”不存在；现有列：{', '.join(headers)}",
+                f"Mapped column '{header}' not found; columns: {', '.join(headers)}",
+                column=header,
+            )
+        out[fld] = keys[header_key(header)]
+    for fld, names in UNIT_SYNONYMS.items():
+        if fld in out:
+            continue
+        for n in names:
+            if header_key(n) in keys and keys[header_key(n)] not in out.values():
+                out[fld] = keys[header_key(n)]
+                break
+    return out
+
+
+def _infer_kind(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).strip()
+    if text.endswith("街道") or text.endswith("街道办事处"):
+        return "街道"
+    if text.endswith("镇"):
+        return "镇"
+    if text.endswith("乡"):
+        return "乡"
+    if _FZ_RE.search(text):
+        return "功能区"
+    return "镇"
+
+
+def read_boundaries(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> tuple[gpd.GeoDataFrame, Findings]:
+    """Read township-level unit boundaries into the normalised unit table.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, Shapefile (or .zip), KML or GeoParquet.
+    layer
+        Layer name for multi-layer sources.
+    crs
+        CRS to declare when the file has none (e.g. ``"EPSG:4490"``).
+    mapping
+        Explicit ``{field: column}`` for code, name, county, county_code, kind,
+        population, pop_60plus, households.
+
+    Returns
+    -------
+    units, findings
+    """
+    p = Path(path)
+    findings = Findings()
+    raw = read_vector(p, layer=layer, crs=crs)
+    headers = [c for c in raw.columns if c != raw.geometry.name]
+    cols = _recognise(headers, mapping)
+    if "name" not in cols:
+        raise InputError(
+            f"边界文件缺少名称列；现有列：{', '.join(headers)}",
+            f"Boundary file has no name column; columns: {', '.join(headers)}",
+            file=str(p),
+            suggestion="--boundary-column name=列名",
+        )
+    out = gpd.GeoDataFrame(
+        {"name": raw[cols["name"]].astype(str).str.strip().to_numpy()},
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
+    )
+    if "code" in cols:
+        out["code"] = (
+            raw[cols["code"]]
+            .map(
+                lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+            )
+            .to_numpy()
+        )
+    else:
+        out["code"] = [f"U{i + 1:05d}" for i in range(len(raw))]
+        findings.add(
+            Finding(
+                "warning",
+                "no_unit_code",
+                "边界文件没有区划代码列，已按顺序编号",
+                "No unit code column; units numbered in file order",
+                file=str(p),
+            )
+        )
+    if "county_code" in cols:
+        out["county_code"] = raw[cols["county_code"]].astype(str).str.strip().to_numpy()
+    else:
+        digits = out["code"].str.fullmatch(r"\d{9}|\d{12}")
+        out["county_code"] = np.where(digits, out["code"].str[:6], None)
+    if "county" in cols:
+        out["county"] = raw[cols["county"]].astype(str).str.strip().to_numpy()
+    else:
+        out["county"] = out["county_code"]
+    if out["county_code"].isna().any():
+        out["county_code"] = out["county_code"].fillna(out["county"])
+    if out["county"].isna().any() or (out["county"] == "None").any():
+        raise InputError(
+            f"边界文件缺少区县列，且无法从代码推出；现有列：{', '.join(headers)}",
+            f"Boundary file has no county column and none can be derived from codes; columns: {', '.join(headers)}",
+            file=str(p),
+        )
+    out["kind"] = (
+        raw[cols["kind"]].astype(str).str.strip().to_numpy()
+        if "kind" in cols
+        else [_infer_kind(n) for n in out["name"]]
+    )
+    for fld in ("population", "pop_60plus", "households"):
+        if fld in cols:
+            out[fld] = pd.to_numeric(raw[cols[fld]], errors="coerce").to_numpy()
+    if "schematic" in cols:
+        out["schematic"] = raw[cols["schematic"]].fillna(False).astype(bool).to_numpy()
+    dup = out["code"][out["code"].duplicated(keep=False)]
+    if len(dup):
+        raise InputError(
+            f"区划代码重复：{', '.join(sorted(set(dup)))}",
+            f"Duplicate unit codes: {', '.join(sorted(set(dup)))}",
+            file=str(p),
+            column=cols.get("code", "code"),
+            value=sorted(set(dup))[0],
+        )
+    dupn = out.loc[out[["county", "name"]].duplicated(keep=False), "name"]
+    if len(dupn):
+        raise InputError(
+            f"同一区县内镇(街道)名称重复：{', '.join(sorted(set(dupn)))}",
+            f"Duplicate unit names within a county: {', '.join(sorted(set(dupn)))}",
+            file=str(p),
+            column=cols["name"],
+            value=sorted(set(dupn))[0],
+        )
+    geoms = out.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        repaired = shapely.make_valid(geoms[invalid])
+        repaired = np.array([_polygonal(g) for g in repaired], dtype=object)
+        geoms = geoms.copy()
+        geoms[invalid] = repaired
+        for (code, name), why in zip(
+            out.loc[invalid, ["code", "name"]].itertuples(index=False), reasons, strict=True
+        ):
+            findings.add(
+                Finding(
+                    "warning",
+                    "invalid_polygon_repaired",
+                    f"{name} 的多边形无效（{why}），已修复",
+                    f"Polygon of {name} was invalid ({why}); repaired",
+                    file=str(p),
+                    column="geometry",
+                    value=code,
+                )
+            )
+        out = out.set_geometry(geoms, crs=out.crs)
+    out = out.to_crs(4326)
+    ordered = ["code", "name", "county", "county_code", "kind"] + [
+        c for c in ("population", "pop_60plus", "households", "schematic") if c in out.columns
+    ]
+    return gpd.GeoDataFrame(out[ordered], geometry=out.geometry, crs=4326), findings
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep only the polygonal parts of a make_valid result (drop stray lines/points)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else geom

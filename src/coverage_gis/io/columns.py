@@ -1,0 +1,260 @@
+"""Recognising facility-list columns by their Chinese and English names.
+
+Planners name the same column many ways (经度 / 东经 / lng / lon / x). :data:`SYNONYMS` maps
+each normalised field of :mod:`coverage_gis.schema` to the header texts that mean it;
+:func:`recognise_columns` picks one source column per field. An explicit mapping (CLI
+``--column field=header`` or a TOML file with a ``[columns]`` table) always wins.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from coverage_gis.errors import InputError
+
+__all__ = [
+    "FIELD_LABELS",
+    "SYNONYMS",
+    "header_key",
+    "load_column_mapping",
+    "parse_column_options",
+    "recognise_columns",
+]
+
+#: Field → header synonyms (compared after :func:`header_key`).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": (
+        "名称",
+        "设施名称",
+        "机构名称",
+        "站点名称",
+        "单位名称",
+        "项目名称",
+        "name",
+        "facilityname",
+        "设施名",
+    ),
+    "type_raw": (
+        "类型",
+        "设施类型",
+        "机构类型",
+        "类别",
+        "设施类别",
+        "type",
+        "facilitytype",
+        "category",
+    ),
+    "lon": ("经度", "东经", "lng", "lon", "long", "longitude", "x", "x坐标", "经度e", "坐标x"),
+    "lat": ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "纬度n", "坐标y"),
+    "county_name": (
+        "所属区县",
+        "区县",
+        "所属区",
+        "县市区",
+        "所在区县",
+        "县级市区",
+        "区市",
+        "所属板块",
+        "板块",
+        "county",
+        "district",
+    ),
+    "unit_name": (
+        "所属镇街道",
+        "所属镇街",
+        "镇街道",
+        "镇街",
+        "乡镇",
+        "街道",
+        "所在镇街道",
+        "乡镇街道",
+        "所属乡镇",
+        "所属街道",
+        "镇街名称",
+        "township",
+        "town",
+        "subdistrict",
+    ),
+    "address": ("地址", "详细地址", "设施地址", "所在地址", "地点", "address"),
+    "status": ("状态", "运营状态", "建设状态", "使用状态", "status"),
+    "opened": (
+        "建成时间",
+        "开业时间",
+        "投用时间",
+        "启用时间",
+        "建成日期",
+        "开业日期",
+        "成立时间",
+        "投入使用时间",
+        "opened",
+        "opendate",
+        "opened_date",
+    ),
+    "closed": (
+        "停用时间",
+        "停用日期",
+        "关闭时间",
+        "撤销时间",
+        "closed",
+        "closedate",
+        "closed_date",
+    ),
+    "meets_standard": (
+        "是否达标",
+        "达标",
+        "达标情况",
+        "是否达到标准",
+        "标准化",
+        "是否标准化",
+        "是否省级标准",
+        "省级标准",
+        "meetsstandard",
+        "meets_standard",
+        "standard",
+    ),
+    "beds": ("床位数", "床位", "总床位数", "核定床位数", "beds"),
+    "nursing_beds": ("护理型床位数", "护理型床位", "护理床位数", "nursingbeds", "nursing_beds"),
+    "area_m2": (
+        "面积",
+        "建筑面积",
+        "面积m2",
+        "面积㎡",
+        "面积平方米",
+        "用房面积",
+        "area",
+        "aream2",
+        "area_m2",
+    ),
+}
+
+#: Bilingual labels of the fields, for messages and the GUI mapping dialog.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "name": ("名称", "name"),
+    "type_raw": ("类型", "type"),
+    "lon": ("经度", "longitude"),
+    "lat": ("纬度", "latitude"),
+    "county_name": ("所属区县", "county"),
+    "unit_name": ("所属镇(街道)", "township"),
+    "address": ("地址", "address"),
+    "status": ("状态", "status"),
+    "opened": ("建成时间", "opened"),
+    "closed": ("停用时间", "closed"),
+    "meets_standard": ("是否达标", "meets standard"),
+    "beds": ("床位数", "beds"),
+    "nursing_beds": ("护理型床位数", "nursing beds"),
+    "area_m2": ("面积", "floor area"),
+}
+
+_STRIP = re.compile(r"[\s\u3000()（）\[\]【】:：*＊_\-./、]")
+_UNIT_SUFFIX = re.compile(r"(度|°|wgs84|gcj02|bd09|个|张|平方米|m2|㎡)$")
+
+
+def header_key(value: object) -> str:
+    """Normalise a header cell: NFKC, lower case, no spaces/brackets/punctuation."""
+    if value is None:
+        return ""
+    return _STRIP.sub("", unicodedata.normalize("NFKC", str(value)).lower())
+
+
+_INDEX: dict[str, str] = {}
+for _field, _names in SYNONYMS.items():
+    for _n in _names:
+        _INDEX.setdefault(header_key(_n), _field)
+
+
+def _field_for(header: object) -> str | None:
+    key = header_key(header)
+    if not key:
+        return None
+    if key in _INDEX:
+        return _INDEX[key]
+    stripped = _UNIT_SUFFIX.sub("", key)
+    return _INDEX.get(stripped)
+
+
+def recognise_columns(
+    headers: Sequence[object], mapping: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """Return ``{field: column position}`` for the headers that are recognised.
+
+    Parameters
+    ----------
+    headers
+        Header texts in column order.
+    mapping
+        Explicit ``{field: header text}``; a header named here must exist.
+
+    Raises
+    ------
+    InputError
+        When an explicitly mapped header is not among ``headers`` (the message lists the
+        headers found).
+    """
+    found: dict[str, int] = {}
+    keys = [header_key(h) for h in headers]
+    for fld, header in (mapping or {}).items():
+        if fld not in SYNONYMS:
+            raise InputError(
+                f"列映射中的字段 {fld} 未知（可用：{', '.join(SYNONYMS)}）",
+                f"Unknown field '{fld}' in column mapping (known: {', '.join(SYNONYMS)})",
+                column=fld,
+                value=header,
+            )
+        k = header_key(header)
+        if k not in keys:
+            raise InputError(
+                f"列映射指定的列“{header}”不存在；现有列：{', '.join(str(h) for h in headers if h)}",
+                f"Mapped column '{header}' not found; columns found: {', '.join(str(h) for h in headers if h)}",
+                column=str(header),
+            )
+        found[fld] = keys.index(k)
+    taken = set(found.values())
+    for pos, header in enumerate(headers):
+        fld = _field_for(header)
+        if fld and fld not in found and pos not in taken:
+            found[fld] = pos
+            taken.add(pos)
+    return found
+
+
+def score_header(cells: Sequence[object]) -> int:
+    """Number of distinct fields a row of cells names (used to find the header row)."""
+    return len({f for c in cells if (f := _field_for(c))})
+
+
+def parse_column_options(options: Sequence[str]) -> dict[str, str]:
+    """Parse CLI ``field=header`` options into a mapping."""
+    out: dict[str, str] = {}
+    for opt in options:
+        fld, sep, header = opt.partition("=")
+        if not sep or not fld.strip() or not header.strip():
+            raise InputError(
+                f"列映射格式应为 字段=列名：{opt}",
+                f"Column mapping must be field=header: {opt}",
+                value=opt,
+            )
+        out[fld.strip()] = header.strip()
+    return out
+
+
+def load_column_mapping(path: str | Path) -> dict[str, str]:
+    """Read a mapping TOML file with a ``[columns]`` table (``field = "header"``)."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"无法读取列映射文件：{exc}", f"Cannot read column mapping file: {exc}", file=str(p)
+        ) from exc
+    cols = data.get("columns", {})
+    if not isinstance(cols, dict) or not all(isinstance(v, str) for v in cols.values()):
+        raise InputError(
+            "列映射文件需要 [columns] 表，值为列名字符串",
+            'Mapping file needs a [columns] table of field = "header"',
+            file=str(p),
+        )
+    return dict(cols)

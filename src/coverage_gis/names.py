@@ -1,0 +1,111 @@
+"""Normalising and matching Chinese administrative unit names.
+
+Facility lists write a unit as 浒墅关镇, 浒墅关, 狮山街道办事处 or ＂狮山 街道＂. Matching goes
+in two steps (see :func:`match_unit_names`): first the exact name after NFKC and whitespace
+removal, then the *stem* — the name with a trailing 街道办事处 / 办事处 / 街道 / 镇 / 乡 removed —
+but only when the stem identifies a single unit (in the given county, if one is named).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["match_unit_names", "name_key", "name_stem"]
+
+_SPACE_RE = re.compile(r"[\s\u3000\"'“”]+")
+_SUFFIXES = ("街道办事处", "人民政府", "办事处", "街道", "镇", "乡")
+
+
+def name_key(value: object) -> str:
+    """NFKC-normalised name with whitespace and quotes removed (``""`` for missing)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", str(value)))
+
+
+def name_stem(value: object) -> str:
+    """Name key without an administrative suffix: 浒墅关镇 → 浒墅关, 狮山街道办事处 → 狮山."""
+    key = name_key(value)
+    changed = True
+    while changed and key:
+        changed = False
+        for suffix in _SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix) + 1:
+                key = key[: -len(suffix)]
+                changed = True
+                break
+    return key
+
+
+def match_unit_names(
+    names: Sequence[object],
+    unit_names: Sequence[str],
+    *,
+    counties: Sequence[object] | None = None,
+    unit_counties: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Match free-text unit names to a list of units.
+
+    Parameters
+    ----------
+    names
+        Names as written in a facility list (may be missing).
+    unit_names
+        The units' official names.
+    counties, unit_counties
+        Optional county names of the rows and of the units, used to disambiguate stems
+        shared by units in different counties.
+
+    Returns
+    -------
+    index : ndarray of int
+        Position in ``unit_names`` of the matched unit, ``-1`` when there is none.
+    ambiguous : ndarray of bool
+        True where the name fits several units and none was chosen.
+    """
+    n = len(names)
+    index = np.full(n, -1, dtype=np.int64)
+    ambiguous = np.zeros(n, dtype=bool)
+    exact: dict[str, int] = {}
+    by_stem: dict[str, list[int]] = {}
+    for i, un in enumerate(unit_names):
+        exact.setdefault(name_key(un), i)
+        by_stem.setdefault(name_stem(un), []).append(i)
+    ucounty = [name_stem(c) for c in unit_counties] if unit_counties is not None else None
+    # Resolve each distinct (name, county) pair once, then broadcast back to the rows:
+    # lists repeat the same few dozen names, so this is O(unique) Python work.
+    raw_names = pd.Series(list(names), dtype=object)
+    raw_counties = pd.Series(list(counties) if counties is not None else [None] * n, dtype=object)
+    pair = (
+        raw_names.where(raw_names.notna(), "").astype(str)
+        + "\x00"
+        + raw_counties.where(raw_counties.notna(), "").astype(str)
+    )
+    codes, uniques = pd.factorize(pair, sort=False)
+    u_index = np.full(len(uniques), -1, dtype=np.int64)
+    u_amb = np.zeros(len(uniques), dtype=bool)
+    for j, combined in enumerate(uniques):
+        raw_name, _, raw_county = str(combined).partition("\x00")
+        key = name_key(raw_name)
+        if not key:
+            continue
+        if key in exact:
+            u_index[j] = exact[key]
+            continue
+        cands = by_stem.get(name_stem(key), [])
+        ckey = name_stem(raw_county)
+        if len(cands) > 1 and ckey and ucounty is not None:
+            cands = [c for c in cands if ucounty[c] == ckey]
+        if len(cands) == 1:
+            u_index[j] = cands[0]
+        else:
+            u_amb[j] = len(cands) > 1
+    if n:
+        index = u_index[codes]
+        ambiguous = u_amb[codes]
+    return index, ambiguous

@@ -1,0 +1,220 @@
+"""High-level operations shared by the CLI and the GUI: load inputs, audit, validate.
+
+Each function is a declared operation with plain-Python progress reporting
+(``progress(step_zh, step_en)``) so that the CLI prints steps and the GUI shows them in a
+progress dialog. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from coverage_gis._paths import data_path
+from coverage_gis.catalog import Catalog
+from coverage_gis.engine import PreparedAudit, prepare
+from coverage_gis.errors import InputError
+from coverage_gis.findings import Findings
+from coverage_gis.results import AuditOptions, AuditResult
+
+__all__ = [
+    "AuditInputs",
+    "Progress",
+    "demo_boundaries_path",
+    "demo_facilities_paths",
+    "file_sha256",
+    "load_inputs",
+    "load_manual_values",
+    "prepare_audit",
+    "run_audit",
+]
+
+Progress = Callable[[str, str], None]
+
+
+def _silent(_zh: str, _en: str) -> None:
+    return None
+
+
+def demo_boundaries_path() -> Path:
+    """The embedded schematic Suzhou township boundaries."""
+    return data_path("boundaries", "suzhou_townships_demo.geojson")
+
+
+def demo_facilities_paths() -> list[Path]:
+    """The embedded demo facility list (the planner's Excel workbook)."""
+    return [data_path("facilities", "suzhou_facilities_demo.xlsx")]
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (hex)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class AuditInputs:
+    """Units and facilities read from files, with the readers' findings."""
+
+    units: gpd.GeoDataFrame
+    facilities: pd.DataFrame
+    findings: Findings
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_inputs(
+    boundaries: str | Path,
+    facilities: Sequence[str | Path],
+    *,
+    boundaries_layer: str | None = None,
+    boundaries_crs: str | None = None,
+    facilities_crs: str | Mapping[str, str] = "wgs84",
+    column_mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    progress: Progress = _silent,
+) -> AuditInputs:
+    """Read boundary and facility files.
+
+    Raises
+    ------
+    InputError
+        For unreadable files, missing columns or CRS (file-level problems). Row-level
+        problems become error findings instead, so that every one is reported at once.
+    """
+    from coverage_gis.io.boundaries import read_boundaries
+    from coverage_gis.io.facilities import read_facility_file
+
+    progress("读取边界", "reading boundaries")
+    units, findings = read_boundaries(boundaries, layer=boundaries_layer, crs=boundaries_crs)
+    inputs: list[dict[str, Any]] = [
+        {
+            "role": "boundaries",
+            "path": str(boundaries),
+            "sha256": file_sha256(boundaries),
+            "rows": len(units),
+        }
+    ]
+    frames = []
+    for p in facilities:
+        progress(f"读取设施 {Path(p).name}", f"reading facilities {Path(p).name}")
+        crs = (
+            facilities_crs.get(Path(p).name, facilities_crs.get(str(p), "wgs84"))
+            if isinstance(facilities_crs, Mapping)
+            else facilities_crs
+        )
+        frame, f = read_facility_file(p, mapping=column_mapping, crs=crs, encoding=encoding)
+        frames.append(frame)
+        findings.extend(f)
+        inputs.append(
+            {
+                "role": "facilities",
+                "path": str(p),
+                "sha256": file_sha256(p),
+                "rows": len(frame),
+                "crs": crs,
+            }
+        )
+    from coverage_gis.schema import coerce_facilities, empty_facilities
+
+    fac = coerce_facilities(pd.concat([empty_facilities(), *frames], ignore_index=True))
+    return AuditInputs(units=units, facilities=fac, findings=findings, inputs=inputs)
+
+
+def load_manual_values(path: str | Path | None) -> dict[str, float]:
+    """Read manual indicator values from TOML.
+
+    Either ``[values]`` with ``"T2-2" = 19.5`` or one table per id with ``value = 19.5``
+    (and optional ``note``/``source``).
+    """
+    if path is None:
+        return {}
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"无法读取人工填报值文件：{exc}", f"Cannot read manual values file: {exc}", file=str(p)
+        ) from exc
+    raw: dict[str, Any] = dict(data.get("values", {}))
+    for key, val in data.items():
+        if key != "values" and isinstance(val, dict) and "value" in val:
+            raw[key] = val["value"]
+    out: dict[str, float] = {}
+    for key, val in raw.items():
+        if isinstance(val, bool) or not isinstance(val, (int, float)):
+            raise InputError(
+                f"人工填报值必须是数字：{key}",
+                f"Manual value must be a number: {key}",
+                file=str(p),
+                column=key,
+                value=val,
+            )
+        out[str(key)] = float(val)
+    return out
+
+
+def _check_errors(findings: Findings, allow_errors: bool) -> None:
+    if not findings.has_errors or allow_errors:
+        return
+    errs = [f for f in findings if f.severity == "error"]
+    first = errs[0]
+    more = f"（另有 {len(errs) - 1} 个错误）" if len(errs) > 1 else ""
+    more_en = f" ({len(errs) - 1} more error(s))" if len(errs) > 1 else ""
+    raise InputError(
+        f"输入数据有 {len(errs)} 个错误，审计未运行：{first.message_zh}{more}",
+        f"Input has {len(errs)} error(s); audit not run: {first.message_en}{more_en}",
+        file=first.file,
+        sheet=first.sheet,
+        row=first.row,
+        column=first.column,
+        value=first.value,
+        suggestion="运行 coverage-gis validate 查看全部问题，或加 --allow-errors 排除出错的行 / "
+        "run `coverage-gis validate` to see them all, or pass --allow-errors to exclude those rows",
+    )
+
+
+def prepare_audit(
+    inputs: AuditInputs,
+    catalog: Catalog,
+    options: AuditOptions | None = None,
+    *,
+    allow_errors: bool = False,
+    progress: Progress = _silent,
+) -> PreparedAudit:
+    """Refuse inputs with errors (unless allowed), then assign facilities to units."""
+    _check_errors(inputs.findings, allow_errors)
+    progress("匹配类型并落位", "matching types and assigning to units")
+    return prepare(
+        inputs.units,
+        inputs.facilities,
+        catalog,
+        options=options,
+        findings=inputs.findings,
+        inputs=inputs.inputs,
+    )
+
+
+def run_audit(
+    inputs: AuditInputs,
+    catalog: Catalog,
+    as_of: dt.date | str,
+    options: AuditOptions | None = None,
+    *,
+    allow_errors: bool = False,
+    progress: Progress = _silent,
+) -> AuditResult:
+    """Audit on one date (see :func:`coverage_gis.engine.audit`)."""
+    prepared = prepare_audit(inputs, catalog, options, allow_errors=allow_errors, progress=progress)
+    progress("计算指标", "evaluating indicators")
+    return prepared.evaluate(as_of)
