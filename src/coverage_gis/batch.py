@@ -124,7 +124,7 @@ def run_batch(job_path: str | Path, *, progress: Progress = _silent) -> str:
         inputs = load_inputs(
             boundaries,  # type: ignore[arg-type]
             facilities,  # type: ignore[arg-type]
-            facilities_crs=spec.get("crs", "wgs84"),
+            facilities_crs=spec.get("crs"),
             boundaries_crs=spec.get("boundaries_crs"),
         )
         prepared = prepare_audit(

@@ -319,6 +319,19 @@ class PreparedAudit:
             for ind in self.catalog.indicators
         ]
         findings = Findings(list(self.findings.items))
+        for ind in self.catalog.indicators:
+            for term in (ind.numerator, ind.denominator):
+                if term is not None and term.source == "units" and term.field not in units.columns:
+                    findings.add(
+                        Finding(
+                            "warning",
+                            "indicator_field_missing",
+                            f"边界数据缺少字段 {term.field}，指标 {ind.id} 无法计算",
+                            f"Boundary data lacks the field '{term.field}'; indicator {ind.id} cannot be computed",
+                            column=term.field,
+                            value=ind.id,
+                        )
+                    )
         return AuditResult(
             as_of=as_of,
             catalog=self.catalog,
@@ -432,11 +445,8 @@ class PreparedAudit:
         """Total of a ratio term and its per-county sums (index county_code)."""
         if term.source == "units":
             if term.field not in units.columns:
-                raise InputError(
-                    f"边界数据缺少比率指标所需字段 {term.field}",
-                    f"Boundary data lacks the field '{term.field}' needed by a ratio indicator",
-                    column=term.field,
-                )
+                # Reported by evaluate() as a finding; the indicator has no data.
+                return float("nan"), pd.Series(dtype=float)
             vals = (
                 pd.to_numeric(units[term.field], errors="coerce").fillna(0.0).to_numpy(dtype=float)
             )
@@ -472,8 +482,8 @@ class PreparedAudit:
         by["denominator"] = by["county_code"].map(den_c).fillna(0.0).astype(float)
         _finish_by_county(by, ind, scale=ind.scale)
         failing = by.loc[by["met"] == False, "county_code"].tolist()  # noqa: E712
-        if den <= 0:
-            return IndicatorResult(ind, None, num, den, None, None, "no_data", failing, by)
+        if not np.isfinite(den) or den <= 0:
+            return IndicatorResult(ind, None, num, den if np.isfinite(den) else None, None, None, "no_data", failing, by)
         value = ind.scale * num / den
         met, gap = _compare(value, ind.operator, ind.target)
         return IndicatorResult(ind, value, num, den, met, gap, "computed", failing, by)

@@ -79,7 +79,7 @@ def load_inputs(
     *,
     boundaries_layer: str | None = None,
     boundaries_crs: str | None = None,
-    facilities_crs: str | Mapping[str, str] = "wgs84",
+    facilities_crs: str | Mapping[str, str] | None = None,
     column_mapping: Mapping[str, str] | None = None,
     encoding: str | None = None,
     progress: Progress = _silent,
@@ -108,27 +108,59 @@ def load_inputs(
     frames = []
     for p in facilities:
         progress(f"读取设施 {Path(p).name}", f"reading facilities {Path(p).name}")
-        crs = (
-            facilities_crs.get(Path(p).name, facilities_crs.get(str(p), "wgs84"))
+        declared = (
+            facilities_crs.get(Path(p).name, facilities_crs.get(str(p)))
             if isinstance(facilities_crs, Mapping)
             else facilities_crs
         )
-        frame, f = read_facility_file(p, mapping=column_mapping, crs=crs, encoding=encoding)
+        frame, f = read_facility_file(
+            p, mapping=column_mapping, crs=declared or "wgs84", encoding=encoding
+        )
         frames.append(frame)
         findings.extend(f)
+        suggestion = _suggest(units, frame, declared, str(p))
+        if suggestion is not None:
+            findings.add(suggestion.finding(declared))
         inputs.append(
             {
                 "role": "facilities",
                 "path": str(p),
                 "sha256": file_sha256(p),
                 "rows": len(frame),
-                "crs": crs,
+                "crs": declared or "wgs84",
+                "crs_declared": declared is not None,
+                "crs_suggested": suggestion.recommended if suggestion else None,
             }
         )
     from coverage_gis.schema import coerce_facilities, empty_facilities
 
     fac = coerce_facilities(pd.concat([empty_facilities(), *frames], ignore_index=True))
     return AuditInputs(units=units, facilities=fac, findings=findings, inputs=inputs)
+
+
+def _suggest(units: gpd.GeoDataFrame, frame: pd.DataFrame, declared: str | None, file: str) -> Any:
+    """CRS suggestion for one file's rows that have coordinates and a named unit."""
+    from coverage_gis.coordsys import from_wgs84, normalize_source_crs
+    from coverage_gis.crs_suggest import suggest_crs
+
+    named = frame["unit_name"].notna() & frame["lon"].notna() & frame["row_error"].isna()
+    if named.sum() < 5:
+        return None
+    lon = frame.loc[named, "lon"].to_numpy(dtype=float)
+    lat = frame.loc[named, "lat"].to_numpy(dtype=float)
+    src = normalize_source_crs(declared) if declared else "wgs84"
+    if src in ("gcj02", "bd09"):
+        lon, lat = from_wgs84(lon, lat, src)  # back to the coordinates as written
+    elif src not in ("wgs84", "cgcs2000"):
+        return None  # projected systems are not confused with map-app coordinates
+    return suggest_crs(
+        units,
+        lon,
+        lat,
+        frame.loc[named, "unit_name"].tolist(),
+        county_names=frame.loc[named, "county_name"].tolist(),
+        file=file,
+    )
 
 
 def load_manual_values(path: str | Path | None) -> dict[str, float]:

@@ -95,9 +95,9 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _crs_option(values: tuple[str, ...]) -> str | dict[str, str]:
+def _crs_option(values: tuple[str, ...]) -> str | dict[str, str] | None:
     if not values:
-        return "wgs84"
+        return None  # undeclared: read as WGS84 and suggest a system from the named units
     if len(values) == 1 and "=" not in values[0]:
         return values[0]
     out: dict[str, str] = {}

@@ -24,7 +24,7 @@ from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
 from coverage_gis.io.columns import header_key
 
-__all__ = ["UNIT_SYNONYMS", "read_boundaries", "read_vector"]
+__all__ = ["UNIT_SYNONYMS", "check_coverage", "read_boundaries", "read_vector"]
 
 UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "code": (
@@ -50,7 +50,19 @@ UNIT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "xzqmc",
         "unitname",
     ),
-    "county": ("county", "区县", "所属区县", "区县名称", "县级名称", "所属县市区", "countyname"),
+    "county": (
+        "county",
+        "区县",
+        "所属区县",
+        "qx",
+        "qxmc",
+        "县区",
+        "区县名",
+        "区县名称",
+        "县级名称",
+        "所属县市区",
+        "countyname",
+    ),
     "county_code": ("countycode", "county_code", "区县代码", "县级代码", "所属区县代码"),
     "kind": ("kind", "类型", "类别", "单位类型", "级别"),
     "population": ("population", "人口", "常住人口", "户籍人口", "总人口", "pop"),
@@ -288,6 +300,7 @@ def read_boundaries(
             )
         out = out.set_geometry(geoms, crs=out.crs)
     out = out.to_crs(4326)
+    findings.extend(check_coverage(out, file=str(p)))
     ordered = ["code", "name", "county", "county_code", "kind"] + [
         c for c in ("population", "pop_60plus", "households", "schematic") if c in out.columns
     ]
@@ -300,3 +313,66 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
         return geom
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else geom
+
+
+def check_coverage(
+    units: gpd.GeoDataFrame, *, min_area_m2: float = 100.0, file: str | None = None
+) -> list[Finding]:
+    """Report overlaps between units and gaps enclosed by them, with areas in m².
+
+    Areas are measured in the UTM zone of the data. Overlaps come from one STRtree query of
+    the polygons against themselves; gaps are the holes of the union of all units (areas
+    enclosed by units but belonging to none). Slivers below ``min_area_m2`` are ignored.
+    """
+    if len(units) < 2:
+        return []
+    # Intersections and holes are computed in degrees (where shared edges are exactly
+    # collinear) and only their areas in metres, in the data's UTM zone.
+    utm = units.estimate_utm_crs()
+    geoms = units.geometry.to_numpy()
+    names = units["name"].to_numpy()
+    codes = units["code"].to_numpy()
+    out: list[Finding] = []
+
+    def m2(parts: np.ndarray) -> np.ndarray:
+        return gpd.GeoSeries(parts, crs=units.crs).to_crs(utm).area.to_numpy()
+
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if len(left):
+        areas = m2(shapely.intersection(geoms[left], geoms[right]))
+        big = areas > min_area_m2
+        for i, j, a in zip(left[big], right[big], areas[big], strict=True):
+            out.append(
+                Finding(
+                    "warning",
+                    "units_overlap",
+                    f"{names[i]} 与 {names[j]} 重叠 {a:,.0f} m²；重叠处的设施按代码较小者归属",
+                    f"{names[i]} and {names[j]} overlap by {a:,.0f} m²; facilities there go to the smaller code",
+                    file=file,
+                    column="geometry",
+                    value=f"{codes[i]}/{codes[j]}",
+                )
+            )
+    union = shapely.union_all(geoms)
+    holes = [shapely.Polygon(r) for poly in shapely.get_parts(union) for r in poly.interiors]
+    if holes:
+        hole_arr = np.array(holes, dtype=object)
+        areas = m2(hole_arr)
+        centroids = shapely.centroid(hole_arr)
+        for a, c in zip(areas, centroids, strict=True):
+            if a > min_area_m2:
+                out.append(
+                    Finding(
+                        "warning",
+                        "units_gap",
+                        f"镇(街道)之间有 {a:,.0f} m² 的空隙（约 {c.x:.4f}, {c.y:.4f}），其中的设施不属于任何镇(街道)",
+                        f"Gap of {a:,.0f} m² between units (near {c.x:.4f}, {c.y:.4f}); facilities there belong to no unit",
+                        file=file,
+                        column="geometry",
+                        value=f"{c.x:.5f},{c.y:.5f}",
+                    )
+                )
+    return out

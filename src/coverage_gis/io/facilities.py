@@ -262,6 +262,14 @@ def table_to_facilities(
     rows = table.rows
     hdr = _find_header(rows, mapping.values() if mapping else ())
     if hdr is None:
+        # No row names two known fields: take the first non-blank row as the header so that
+        # the error below can list the columns that were found.
+        first = next(
+            (i for i, r in enumerate(rows[:_MAX_HEADER_SCAN]) if not all(_blank(v) for v in r)),
+            None,
+        )
+        hdr = (first, list(rows[first])) if first is not None else None
+    if hdr is None:
         preview = [str(c) for r in rows[:3] for c in r if not _blank(c)][:12]
         raise InputError(
             f"找不到表头行（前几行内容：{', '.join(preview) or '空'}）",
