@@ -229,5 +229,35 @@ def test_unreadable_excel_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="Cannot open Excel file"):
         read_facility_file(p)
     shutil.copy(DATA / "gcj02_list.csv", tmp_path / "list.xls")
-    with pytest.raises(InputError, match=r"Legacy \.xls"):
+    with pytest.raises(InputError, match="Cannot open spreadsheet"):
         read_facility_file(tmp_path / "list.xls")
+
+
+def test_legacy_xls_with_title_row():
+    df, findings = read_facility_file(DATA / "legacy.xls")
+    assert df["name"].tolist() == ["甪直镇骨灰堂", "璜泾镇骨灰堂"]
+    assert df["source_row"].tolist() == [3, 4]
+    assert df["lon"].tolist() == [120.87, 121.06]
+    assert df["opened"].dt.year.tolist() == [2019, 2021]
+    assert not findings.has_errors
+
+
+def test_geopackage_layers_and_kml(tmp_path):
+    units = make_units()
+    gpkg = tmp_path / "b.gpkg"
+    units.to_file(gpkg, layer="镇街", driver="GPKG")
+    units.iloc[:2].to_file(gpkg, layer="其他", driver="GPKG")
+    with pytest.raises(InputError, match="several layers; choose one: 镇街, 其他"):
+        read_boundaries(gpkg)
+    got, _ = read_boundaries(gpkg, layer="镇街")
+    assert got["code"].tolist() == units["code"].tolist()
+    kml = tmp_path / "b.kml"
+    units[["name", "geometry"]].to_file(kml, driver="KML")
+    got, findings = read_boundaries(kml)
+    assert got["name"].tolist() == units["name"].tolist()
+    assert any(f.code == "no_county" for f in findings)
+    assert got["kind"].tolist() == ["镇", "街道", "功能区", "镇", "镇"]  # inferred from names
+    got, _ = read_boundaries(gpkg, layer="镇街", mapping={"county": "kind"})
+    assert got["county"].tolist() == units["kind"].tolist()
+    with pytest.raises(InputError, match="Unknown field 'bogus'"):
+        read_boundaries(gpkg, layer="镇街", mapping={"bogus": "name"})

@@ -79,6 +79,7 @@ def load_inputs(
     *,
     boundaries_layer: str | None = None,
     boundaries_crs: str | None = None,
+    boundary_mapping: Mapping[str, str] | None = None,
     facilities_crs: str | Mapping[str, str] | None = None,
     column_mapping: Mapping[str, str] | None = None,
     encoding: str | None = None,
@@ -96,7 +97,9 @@ def load_inputs(
     from coverage_gis.io.facilities import read_facility_file
 
     progress("读取边界", "reading boundaries")
-    units, findings = read_boundaries(boundaries, layer=boundaries_layer, crs=boundaries_crs)
+    units, findings = read_boundaries(
+        boundaries, layer=boundaries_layer, crs=boundaries_crs, mapping=boundary_mapping
+    )
     inputs: list[dict[str, Any]] = [
         {
             "role": "boundaries",

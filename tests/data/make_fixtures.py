@@ -200,6 +200,31 @@ def write_bad_polygons() -> None:
     ).to_file(HERE / "overlap.geojson", driver="GeoJSON")
 
 
+def write_legacy_xls() -> None:
+    """A legacy .xls (BIFF8) list with a title row; needs the dev-only package xlwt."""
+    import datetime as dt
+
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("骨灰堂")
+    ws.write_merge(0, 0, 0, 4, "苏州市公益性骨灰安放设施名录")
+    for c, h in enumerate(["名称", "所属镇(街道)", "经度", "纬度", "建成时间"]):
+        ws.write(1, c, h)
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for r, (name, town, x, y, d) in enumerate(
+        [
+            ("甪直镇骨灰堂", "甪直镇", 120.87, 31.26, dt.date(2019, 4, 1)),
+            ("璜泾镇骨灰堂", "璜泾镇", "121.06", 31.64, dt.date(2021, 9, 1)),
+        ],
+        start=2,
+    ):
+        for c, v in enumerate([name, town, x, y]):
+            ws.write(r, c, v)
+        ws.write(r, 4, d, date_style)
+    wb.save(str(HERE / "legacy.xls"))
+
+
 def write_no_crs() -> None:
     """A shapefile without .prj (no CRS)."""
     folder = HERE / "no_crs"
@@ -219,4 +244,5 @@ if __name__ == "__main__":
     write_gbk_shapefile()
     write_bad_polygons()
     write_no_crs()
+    write_legacy_xls()
     print("fixtures written to", HERE)

@@ -87,6 +87,12 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="列映射 TOML（[columns] 表）/ column-mapping TOML",
         ),
+        click.option(
+            "--boundary-column",
+            "boundary_columns",
+            multiple=True,
+            help="边界列映射 字段=列名 (code, name, county, county_code, kind, population, pop_60plus, households)",
+        ),
         click.option("--encoding", help="强制 CSV 编码 / force CSV encoding (default: detect)"),
         click.option("--quiet", "-q", is_flag=True, help="不显示进度 / no progress lines"),
     ]
@@ -134,6 +140,7 @@ def _load(kw: dict[str, Any], steps: _Steps) -> Any:
         facilities,
         boundaries_layer=kw["layer"],
         boundaries_crs=kw["boundaries_crs"],
+        boundary_mapping=parse_column_options(kw["boundary_columns"]) or None,
         facilities_crs=_crs_option(kw["crs"]),
         column_mapping=mapping or None,
         encoding=kw["encoding"],

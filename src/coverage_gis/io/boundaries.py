@@ -140,6 +140,13 @@ def _recognise(headers: list[str], mapping: Mapping[str, str] | None) -> dict[st
     keys = {header_key(h): h for h in headers}
     out: dict[str, str] = {}
     for fld, header in (mapping or {}).items():
+        if fld not in UNIT_SYNONYMS:
+            raise InputError(
+                f"边界列映射中的字段 {fld} 未知（可用：{', '.join(UNIT_SYNONYMS)}）",
+                f"Unknown field '{fld}' in boundary column mapping (known: {', '.join(UNIT_SYNONYMS)})",
+                column=fld,
+                value=header,
+            )
         if header_key(header) not in keys:
             raise InputError(
                 f"映射的列“{header}”不存在；现有列：{', '.join(headers)}",
@@ -242,11 +249,23 @@ def read_boundaries(
         out["county"] = out["county_code"]
     if out["county_code"].isna().any():
         out["county_code"] = out["county_code"].fillna(out["county"])
-    if out["county"].isna().any() or (out["county"] == "None").any():
-        raise InputError(
-            f"边界文件缺少区县列，且无法从代码推出；现有列：{', '.join(headers)}",
-            f"Boundary file has no county column and none can be derived from codes; columns: {', '.join(headers)}",
-            file=str(p),
+    no_county = out["county"].isna() | out["county"].isin(["None", "nan", ""])
+    if no_county.any():
+        out.loc[no_county, "county"] = "未知区县"
+        out.loc[no_county, "county_code"] = out.loc[no_county, "county_code"].where(
+            out.loc[no_county, "county_code"].notna()
+            & ~out.loc[no_county, "county_code"].isin(["None", "nan", ""]),
+            "000000",
+        )
+        findings.add(
+            Finding(
+                "warning",
+                "no_county",
+                f"{int(no_county.sum())} 个镇(街道)没有所属区县（边界文件无区县列，代码也推不出），归入“未知区县”；县级指标不可信",
+                f"{int(no_county.sum())} unit(s) have no county (no county column, none derivable from codes); grouped as 未知区县 — county indicators are unreliable",
+                file=str(p),
+                suggestion="--boundary-column county=列名 / map the county column",
+            )
         )
     out["kind"] = (
         raw[cols["kind"]].astype(str).str.strip().to_numpy()

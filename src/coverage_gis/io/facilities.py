@@ -103,6 +103,34 @@ def _excel_tables(path: Path, sheets: Sequence[str] | None) -> list[RawTable]:
     return out
 
 
+def _calamine_tables(path: Path, sheets: Sequence[str] | None) -> list[RawTable]:
+    """Legacy .xls (and .ods) through python-calamine (merged cells are not filled)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types
+        raise InputError(
+            f"无法打开表格文件：{exc}", f"Cannot open spreadsheet: {exc}", file=str(path)
+        ) from exc
+    names = list(sheets) if sheets else list(wb.sheet_names)
+    out = []
+    for name in names:
+        if name not in wb.sheet_names:
+            raise InputError(
+                f"工作表“{name}”不存在；现有：{', '.join(wb.sheet_names)}",
+                f"Sheet '{name}' not found; sheets: {', '.join(wb.sheet_names)}",
+                file=str(path),
+                sheet=name,
+            )
+        rows = [
+            [None if v == "" else v for v in r]
+            for r in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        ]
+        out.append(RawTable(str(path), name, rows))
+    return out
+
+
 def _csv_table(path: Path, encoding: str | None) -> RawTable:
     text, _enc = read_text(path, encoding)
     sample = text[:4096]
@@ -124,13 +152,8 @@ def tables_from_file(
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _excel_tables(p, sheets)
-    if suffix == ".xls":
-        raise InputError(
-            "不支持旧版 .xls 文件",
-            "Legacy .xls files are not supported",
-            file=str(p),
-            suggestion="在 Excel/WPS 中另存为 .xlsx / save it as .xlsx",
-        )
+    if suffix in (".xls", ".ods"):
+        return _calamine_tables(p, sheets)
     if suffix in (".csv", ".txt", ".tsv"):
         return [_csv_table(p, encoding)]
     raise InputError(
