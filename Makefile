@@ -32,6 +32,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/coverage-gis audit --demo --out out --format table,csv,json
+	$(VENV)/bin/coverage-gis map --demo --quiet --out out/gap_map.html --png out/gap_map.png
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu" \

@@ -59,6 +59,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PreparedAudit",
     "audit",
+    "condition_mask",
     "prepare",
 ]
 
@@ -212,6 +213,11 @@ def _condition_mask(fac: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.
             m = pd.Series(res).fillna(False).to_numpy(dtype=bool)
         mask &= m
     return mask
+
+
+def condition_mask(facilities: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:
+    """Public form of the engine's condition evaluator (used by map tooltips)."""
+    return _condition_mask(facilities, conditions)
 
 
 def _compare(value: float, operator: str, target: float) -> tuple[bool, float]:

@@ -1,0 +1,441 @@
+/*
+ * coverage-gis gap map — offline page logic (no network, no third-party plugins).
+ *
+ * coverageGisInit(map, data, options) draws the map from the JSON payload written by
+ * coverage_gis.mapexport and publishes a small API on window.coverageGis:
+ *
+ *   coverageGis.zoomTo(code)          -> bool   zoom to a 镇/街道 by its code and highlight it
+ *   coverageGis.setIndicator(id)      -> bool   colour the townships by another indicator
+ *   coverageGis.indicator()           -> id     current indicator
+ *   coverageGis.indicators()          -> [id]   indicators in this file
+ *   coverageGis.search(text)          -> [code] find townships by name (or code) and zoom
+ *   coverageGis.highlight(code|null)  -> bool   outline one township (null clears)
+ *   coverageGis.setFacilityTypes(list|"all"|"indicator")   show these facility layers
+ *   coverageGis.counts()              -> {units, unitsDrawn, facilities, facilitiesShown}
+ *   coverageGis.map                   the Leaflet map
+ *
+ * Township clicks: a CustomEvent "coveragegis:unitclick" ({detail: {code}}) is dispatched on
+ * window and, inside the desktop app, bridge.unitClicked(code) is called on the QWebChannel
+ * object named "bridge". The page never loads qwebchannel.js itself: the host injects it
+ * (e.g. a QWebEngineScript at DocumentCreation); the channel is opened lazily when
+ * window.qt.webChannelTransport and window.QWebChannel exist.
+ *
+ * Every user string is inserted with textContent (or escaped with esc() where Leaflet
+ * only takes HTML: layer-control labels).
+ */
+(function () {
+  'use strict';
+
+  function el(tag, cls, txt) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (txt !== undefined && txt !== null) { e.textContent = String(txt); }
+    return e;
+  }
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+  function safeColor(c) { return /^#[0-9a-fA-F]{6}$/.test(String(c)) ? c : '#555555'; }
+  function row(parent, label, value) {
+    var r = el('div', 'cg-row');
+    r.appendChild(el('span', 'cg-k', label));
+    r.appendChild(el('span', 'cg-v', value));
+    parent.appendChild(r);
+    return r;
+  }
+  function swatch(color, round) {
+    var s = el('span', round ? 'cg-dot' : 'cg-swatch');
+    s.style.background = safeColor(color);
+    return s;
+  }
+
+  window.coverageGisInit = function (map, data, options) {
+    options = options || {};
+    var T = data.text;
+    var zh = data.lang === 'zh';
+    var cur = 0;
+    var typeByCode = {};
+    data.types.forEach(function (t, i) { typeByCode[t.code] = { i: i, t: t }; });
+
+    ['cg-units', 'cg-counties', 'cg-fac', 'cg-labels'].forEach(function (name, k) {
+      var p = map.createPane(name);
+      p.style.zIndex = String([410, 450, 620, 640][k]);
+      if (name === 'cg-counties' || name === 'cg-labels') { p.style.pointerEvents = 'none'; }
+    });
+
+    // ---- townships ------------------------------------------------------------------
+    var byCode = {};
+    var selected = null;
+    function styleFor(f) {
+      var s = data.statuses[f.properties.st[cur]];
+      var st = {
+        fillColor: safeColor(s.fill), fillOpacity: s.opacity, color: '#5f5f5f',
+        weight: 0.8, opacity: 0.9, dashArray: s.id === 'no_data' ? '3 3' : null
+      };
+      if (selected === f.properties.code) { st.color = '#0b57d0'; st.weight = 3.5; st.dashArray = null; }
+      return st;
+    }
+    function unitTooltip(f) {
+      var p = f.properties;
+      var ind = data.indicators[cur];
+      var s = data.statuses[p.st[cur]];
+      var box = el('div', 'cg-tt');
+      var h = el('div', 'cg-tt-h');
+      h.appendChild(el('b', null, p.name));
+      if (p.kind) { h.appendChild(el('span', 'cg-muted', ' ' + p.kind)); }
+      box.appendChild(h);
+      row(box, T.county, p.county);
+      var sr = row(box, T.status, '');
+      sr.lastChild.appendChild(swatch(s.fill, false));
+      sr.lastChild.appendChild(document.createTextNode(s.label));
+      var counts = p.n[cur];
+      ind.types.forEach(function (code, k) {
+        var t = typeByCode[code];
+        row(box, t ? t.t.name : code, counts[k]);
+      });
+      if (counts[counts.length - 1] !== null) { row(box, T.qualifying, counts[counts.length - 1]); }
+      if (ind.level === 'county') { box.appendChild(el('div', 'cg-muted', T.county_level)); }
+      return box;
+    }
+    var unitsLayer = L.geoJSON(data.units, {
+      pane: 'cg-units',
+      className: 'cg-unit',
+      style: styleFor,
+      onEachFeature: function (f, layer) {
+        byCode[f.properties.code] = layer;
+        layer.bindTooltip(function () { return unitTooltip(f); }, { sticky: true, className: 'cg-tip' });
+        layer.on('click', function () { unitClicked(f.properties.code); });
+      }
+    }).addTo(map);
+
+    var countiesLayer = L.geoJSON(data.counties, {
+      pane: 'cg-counties', className: 'cg-county', interactive: false,
+      style: { color: '#262626', weight: 2.6, opacity: 0.95, fill: false }
+    }).addTo(map);
+
+    // ---- labels (shown from labelZoom on) -------------------------------------------
+    var labelsLayer = L.layerGroup();
+    data.units.features.forEach(function (f) {
+      var span = el('span', null, f.properties.name);
+      labelsLayer.addLayer(L.marker([f.properties.lp[1], f.properties.lp[0]], {
+        pane: 'cg-labels', interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'cg-label', html: span, iconSize: null })
+      }));
+    });
+    labelsLayer.addTo(map);
+
+    // ---- facilities -------------------------------------------------------------------
+    var F = data.facilities;
+    var groups = data.types.map(function () { return L.layerGroup(); });
+    var nFac = F.x.length;
+    function facTooltip(i) {
+      var t = data.types[F.t[i]];
+      var box = el('div', 'cg-tt');
+      var h = el('div', 'cg-tt-h');
+      h.appendChild(swatch(t.color, true));
+      h.appendChild(el('b', null, F.name[i]));
+      box.appendChild(h);
+      row(box, T.type, t.name);
+      row(box, T.address, F.addr[i] === null ? '—' : F.addr[i]);
+      row(box, T.status, (F.status[i] === null ? '—' : F.status[i]));
+      row(box, T.in_service, F.serv[i] ? T.yes : T.no);
+      row(box, T.opened, F.opened[i] === null ? T.unknown : F.opened[i]);
+      row(box, T.meets_standard, F.meets[i] === null ? T.unknown : (F.meets[i] ? T.yes : T.no));
+      var u = F.u[i] >= 0 ? data.units.features[F.u[i]] : null;
+      row(box, T.counted_in, u ? u.properties.name : T.not_located);
+      return box;
+    }
+    for (var i = 0; i < nFac; i++) {
+      var ti = F.t[i];
+      var m = L.circleMarker([F.y[i], F.x[i]], {
+        pane: 'cg-fac', className: 'cg-fac cg-fac-t' + ti, radius: 5,
+        color: '#1f1f1f', weight: 1, fillColor: safeColor(data.types[ti].color), fillOpacity: 0.95
+      });
+      m.bindTooltip((function (k) { return function () { return facTooltip(k); }; })(i), { className: 'cg-tip' });
+      groups[ti].addLayer(m);
+    }
+
+    // ---- controls -----------------------------------------------------------------------
+    var overlays = {};
+    data.types.forEach(function (t, k) {
+      overlays['<span class="cg-dot" style="background:' + safeColor(t.color) + '"></span>' +
+        esc(t.name) + ' <span class="cg-muted">(' + Number(t.n) + ')</span>'] = groups[k];
+    });
+    overlays[esc(T.counties)] = countiesLayer;
+    overlays[esc(T.labels)] = labelsLayer;
+
+    // title box (top left)
+    var titleCtl = L.control({ position: 'topleft' });
+    var titleEls = {};
+    titleCtl.onAdd = function () {
+      var box = el('div', 'cg-panel cg-title');
+      box.appendChild(el('div', 'cg-title-h', data.title));
+      if (data.indicators.length > 1) {
+        var sel = el('select', 'cg-select');
+        sel.id = 'cg-indicator-select';
+        data.indicators.forEach(function (ind) {
+          var o = el('option', null, ind.name);
+          o.value = ind.id;
+          sel.appendChild(o);
+        });
+        sel.addEventListener('change', function () { setIndicator(sel.value); });
+        titleEls.select = sel;
+        box.appendChild(sel);
+      } else {
+        titleEls.name = el('div', 'cg-ind-name');
+        box.appendChild(titleEls.name);
+      }
+      titleEls.value = el('div', 'cg-value');
+      titleEls.fraction = el('div', 'cg-muted');
+      box.appendChild(titleEls.value);
+      box.appendChild(titleEls.fraction);
+      box.appendChild(el('div', 'cg-meta', T.as_of + (zh ? '：' : ': ') + data.asOf));
+      box.appendChild(el('div', 'cg-meta', T.source + (zh ? '：' : ': ') + data.source));
+      if (data.schematic) { box.appendChild(el('div', 'cg-schematic', data.schematic)); }
+      if (data.gcj02) { box.appendChild(el('div', 'cg-meta', T.note_gcj)); }
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    titleCtl.addTo(map);
+    L.control.zoom({ position: 'topleft' }).addTo(map);
+    L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+
+    // full screen (own control; falls back to a CSS full-window mode)
+    var fsCtl = L.control({ position: 'topleft' });
+    fsCtl.onAdd = function () {
+      var bar = el('div', 'leaflet-bar cg-fs');
+      var a = el('a', 'cg-fs-btn');
+      a.appendChild(el('span', 'cg-fs-icon'));
+      a.href = '#';
+      a.title = T.fullscreen;
+      a.setAttribute('role', 'button');
+      a.setAttribute('aria-label', T.fullscreen);
+      L.DomEvent.on(a, 'click', function (e) { L.DomEvent.preventDefault(e); toggleFullscreen(); });
+      L.DomEvent.disableClickPropagation(bar);
+      bar.appendChild(a);
+      return bar;
+    };
+    fsCtl.addTo(map);
+    function toggleFullscreen() {
+      var c = map.getContainer();
+      if (document.fullscreenElement) { document.exitFullscreen(); return; }
+      if (c.classList.contains('cg-pseudo-fs')) {
+        c.classList.remove('cg-pseudo-fs'); map.invalidateSize(); return;
+      }
+      function pseudo() { c.classList.add('cg-pseudo-fs'); map.invalidateSize(); }
+      if (document.fullscreenEnabled && c.requestFullscreen) {
+        c.requestFullscreen().catch(pseudo);
+      } else { pseudo(); }
+    }
+    document.addEventListener('fullscreenchange', function () { map.invalidateSize(); });
+
+    // search (top right)
+    var searchCtl = L.control({ position: 'topright' });
+    var searchMsg = null;
+    searchCtl.onAdd = function () {
+      var box = el('div', 'cg-panel cg-search');
+      var input = el('input');
+      input.type = 'search';
+      input.id = 'cg-search-input';
+      input.placeholder = T.search;
+      input.setAttribute('list', 'cg-search-list');
+      input.setAttribute('aria-label', T.search);
+      var list = el('datalist');
+      list.id = 'cg-search-list';
+      data.units.features.forEach(function (f) {
+        var o = el('option');
+        o.value = f.properties.name;
+        o.label = f.properties.county;
+        list.appendChild(o);
+      });
+      var btn = el('button', null, T.search_button);
+      btn.type = 'button';
+      searchMsg = el('div', 'cg-muted cg-search-msg');
+      input.addEventListener('keydown', function (e) { if (e.key === 'Enter') { search(input.value); } });
+      input.addEventListener('change', function () { search(input.value); });
+      btn.addEventListener('click', function () { search(input.value); });
+      box.appendChild(input);
+      box.appendChild(btn);
+      box.appendChild(list);
+      box.appendChild(searchMsg);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    searchCtl.addTo(map);
+    L.control.layers(null, overlays, { collapsed: true, position: 'topright' }).addTo(map);
+
+    // legend (bottom right)
+    var legendCtl = L.control({ position: 'bottomright' });
+    var legendBody = null;
+    legendCtl.onAdd = function () {
+      var box = el('div', 'cg-panel cg-legend');
+      box.appendChild(el('div', 'cg-legend-h', T.legend));
+      legendBody = el('div');
+      box.appendChild(legendBody);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    legendCtl.addTo(map);
+
+    function renderLegend() {
+      var ind = data.indicators[cur];
+      legendBody.textContent = '';
+      data.statuses.forEach(function (s) {
+        var r = el('div', 'cg-legend-row');
+        var sw = swatch(s.fill, false);
+        if (s.id === 'no_data') { sw.classList.add('cg-swatch-dashed'); }
+        r.appendChild(sw);
+        r.appendChild(el('span', null, s.label + ' (' + ind.tally[s.id] + ')'));
+        legendBody.appendChild(r);
+      });
+      var cr = el('div', 'cg-legend-row');
+      cr.appendChild(el('span', 'cg-line'));
+      cr.appendChild(el('span', null, T.counties));
+      legendBody.appendChild(cr);
+      legendBody.appendChild(el('div', 'cg-legend-sub', T.facilities));
+      data.types.forEach(function (t, k) {
+        if (!map.hasLayer(groups[k])) { return; }
+        var r = el('div', 'cg-legend-row');
+        r.appendChild(swatch(t.color, true));
+        r.appendChild(el('span', null, t.name + ' (' + t.n + ')'));
+        legendBody.appendChild(r);
+      });
+    }
+    map.on('overlayadd overlayremove', renderLegend);
+
+    function renderTitle() {
+      var ind = data.indicators[cur];
+      if (titleEls.select) { titleEls.select.value = ind.id; }
+      if (titleEls.name) { titleEls.name.textContent = ind.name; }
+      titleEls.value.textContent = ind.line;
+      titleEls.fraction.textContent = ind.fraction || '';
+      titleEls.value.className = 'cg-value' + (ind.met === false ? ' cg-bad' : (ind.met === true ? ' cg-good' : ''));
+    }
+
+    // ---- API --------------------------------------------------------------------------
+    function setFacilityTypes(which) {
+      var want;
+      if (which === 'all') { want = data.types.map(function (t) { return t.code; }); }
+      else if (which === 'indicator' || which === undefined) { want = data.indicators[cur].types; }
+      else { want = which; }
+      data.types.forEach(function (t, k) {
+        var on = want.indexOf(t.code) >= 0;
+        if (on && !map.hasLayer(groups[k])) { map.addLayer(groups[k]); }
+        if (!on && map.hasLayer(groups[k])) { map.removeLayer(groups[k]); }
+      });
+      renderLegend();
+      return true;
+    }
+    function setIndicator(id) {
+      var k = -1;
+      data.indicators.forEach(function (ind, j) { if (ind.id === id) { k = j; } });
+      if (k < 0) { return false; }
+      cur = k;
+      unitsLayer.setStyle(styleFor);
+      renderTitle();
+      setFacilityTypes('indicator');
+      return true;
+    }
+    function highlight(code) {
+      var prev = selected;
+      selected = (code !== null && code !== undefined && byCode[code]) ? code : null;
+      if (prev && byCode[prev]) { unitsLayer.resetStyle(byCode[prev]); }
+      if (selected) { unitsLayer.resetStyle(byCode[selected]); byCode[selected].bringToFront(); }
+      return selected !== null;
+    }
+    function zoomTo(code) {
+      var layer = byCode[code];
+      if (!layer) { return false; }
+      map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: Math.max(labelZoom + 2, 12), animate: false });
+      highlight(code);
+      return true;
+    }
+    function search(q) {
+      q = String(q === undefined || q === null ? '' : q).trim();
+      if (!q) { if (searchMsg) { searchMsg.textContent = ''; } return []; }
+      var feats = data.units.features;
+      var hits = feats.filter(function (f) { return f.properties.name === q || f.properties.code === q; });
+      if (!hits.length) {
+        var ql = q.toLowerCase();
+        hits = feats.filter(function (f) {
+          return f.properties.name.toLowerCase().indexOf(ql) >= 0 ||
+            (f.properties.county + f.properties.name).toLowerCase().indexOf(ql) >= 0;
+        });
+      }
+      var codes = hits.map(function (f) { return f.properties.code; });
+      if (searchMsg) {
+        searchMsg.textContent = codes.length === 0 ? T.not_found + (zh ? '：' : ': ') + q
+          : (codes.length > 1 ? codes.length + ' ' + T.matches : hits[0].properties.county + ' ' + hits[0].properties.name);
+      }
+      if (codes.length === 1) { zoomTo(codes[0]); }
+      else if (codes.length > 1) {
+        var b = L.latLngBounds([]);
+        codes.forEach(function (c) { b.extend(byCode[c].getBounds()); });
+        map.fitBounds(b, { padding: [30, 30], animate: false });
+        highlight(codes[0]);
+      }
+      return codes;
+    }
+
+    var bridge = null;
+    var channelOpened = false;
+    var pendingClicks = [];  // clicks made before the channel finished connecting
+    function connectBridge() {
+      if (channelOpened) { return; }
+      if (window.qt && window.qt.webChannelTransport && typeof window.QWebChannel === 'function') {
+        channelOpened = true;
+        new window.QWebChannel(window.qt.webChannelTransport, function (ch) {
+          bridge = ch.objects.bridge || null;
+          var queued = pendingClicks.splice(0);
+          if (bridge && typeof bridge.unitClicked === 'function') { queued.forEach(function (c) { bridge.unitClicked(c); }); }
+        });
+      }
+    }
+    function unitClicked(code) {
+      highlight(code);
+      connectBridge();
+      if (bridge && typeof bridge.unitClicked === 'function') { bridge.unitClicked(code); }
+      else if (channelOpened && !bridge) { pendingClicks.push(code); }
+      window.dispatchEvent(new CustomEvent('coveragegis:unitclick', { detail: { code: code } }));
+    }
+
+    // ---- initial view -----------------------------------------------------------------
+    map.fitBounds(data.bounds, { padding: [10, 10], animate: false });
+    var labelZoom = options.labelZoom || map.getZoom() + 1;
+    function onZoom() {
+      map.getContainer().classList.toggle('cg-labels-hidden', map.getZoom() < labelZoom);
+    }
+    map.on('zoomend', onZoom);
+    onZoom();
+    setIndicator(data.indicators[0].id);
+    connectBridge();
+
+    window.coverageGis = {
+      version: 1,
+      map: map,
+      zoomTo: zoomTo,
+      setIndicator: setIndicator,
+      indicator: function () { return data.indicators[cur].id; },
+      indicators: function () { return data.indicators.map(function (ind) { return ind.id; }); },
+      search: search,
+      highlight: highlight,
+      setFacilityTypes: setFacilityTypes,
+      labelZoom: function () { return labelZoom; },
+      counts: function () {
+        var shown = 0;
+        groups.forEach(function (g) { if (map.hasLayer(g)) { shown += g.getLayers().length; } });
+        return {
+          units: Object.keys(byCode).length,
+          unitsDrawn: map.getContainer().querySelectorAll('path.cg-unit').length,
+          facilities: nFac,
+          facilitiesShown: shown
+        };
+      }
+    };
+    return window.coverageGis;
+  };
+})();

@@ -1,0 +1,116 @@
+"""``map`` sub-command: the offline interactive gap map (and optionally the static map)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coverage_gis.cli import cli
+from coverage_gis.cli.audit import _load, _Steps, input_options
+
+
+@cli.command("map")
+@input_options
+@click.option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）/ evaluation date (default today)")
+@click.option(
+    "--values",
+    "values_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="人工填报指标值 TOML / manual indicator values",
+)
+@click.option(
+    "--include-functional-zones",
+    is_flag=True,
+    help="功能区计入镇(街道)分母 / count 功能区 in township denominators",
+)
+@click.option(
+    "--allow-errors", is_flag=True, help="排除有错误的行后继续 / exclude rows with errors and go on"
+)
+@click.option(
+    "--indicator",
+    "indicators",
+    multiple=True,
+    metavar="ID",
+    help="上图指标（可多次；默认全部设施覆盖类指标）/ indicator to map (repeatable; default: all presence indicators)",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("out/gap_map.html"),
+    show_default=True,
+    help="输出 HTML 文件 / output HTML file",
+)
+@click.option(
+    "--basemap",
+    type=click.Choice(["none", "osm", "tianditu", "amap"]),
+    default="none",
+    show_default=True,
+    help="底图（none 可离线）/ basemap (none works offline; amap shifts overlays to GCJ-02)",
+)
+@click.option("--title", help="地图标题 / map title")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--tianditu-key",
+    help="天地图密钥（或环境变量 COVERAGE_GIS_TIANDITU_KEY）/ tianditu key (or $COVERAGE_GIS_TIANDITU_KEY)",
+)
+@click.option(
+    "--png",
+    "static_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="同时输出静态地图（.png 或 .pdf，第一个指标）/ also write the static map of the first indicator",
+)
+def map_cmd(**kw: Any) -> None:
+    """输出离线交互式缺口地图 / Write the offline interactive gap map (one HTML file)."""
+    from coverage_gis.catalog import load_catalog
+    from coverage_gis.mapexport import default_indicators, export_gap_map, export_static_map
+    from coverage_gis.results import AuditOptions
+    from coverage_gis.workflow import load_manual_values, run_audit
+
+    steps = _Steps(kw["quiet"])
+    steps("读取指标目录", "loading catalogue")
+    catalog = load_catalog(kw["catalog"])
+    inputs = _load(kw, steps)
+    options = AuditOptions(
+        include_functional_zones=kw["include_functional_zones"],
+        manual_values=load_manual_values(kw["values_file"]),
+    )
+    result = run_audit(
+        inputs,
+        catalog,
+        kw["as_of"] or dt.date.today(),
+        options,
+        allow_errors=kw["allow_errors"],
+        progress=steps,
+    )
+    indicators = list(kw["indicators"]) or default_indicators(result)
+    steps("绘制交互地图", "drawing the interactive map")
+    written = [
+        export_gap_map(
+            result,
+            kw["out"],
+            indicators=indicators,
+            basemap=kw["basemap"],
+            title=kw["title"],
+            lang=kw["lang"],
+            tianditu_key=kw["tianditu_key"],
+        )
+    ]
+    if kw["static_path"]:
+        steps("绘制静态地图", "drawing the static map")
+        written.append(
+            export_static_map(
+                result,
+                kw["static_path"],
+                indicator=indicators[0],
+                lang=kw["lang"],
+                title=kw["title"],
+            )
+        )
+    steps.close()
+    if not kw["quiet"]:
+        for p in written:
+            click.echo(f"输出 / output: {p} ({p.stat().st_size / 1024:.0f} KB)", err=True)
