@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml | system-deps
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/coverage-gis audit --demo --out out --format table,csv,json
+	$(VENV)/bin/coverage-gis audit --demo --out out --format table,csv,json,xlsx
 	$(VENV)/bin/coverage-gis map --demo --quiet --out out/gap_map.html --png out/gap_map.png
 
 test: $(STAMP)

@@ -163,9 +163,12 @@ def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Pa
 
     written = write_outputs(result, out, fmts & {"csv", "json"})
     if "xlsx" in fmts:
+        from coverage_gis.export_summary import write_summary
         from coverage_gis.export_xlsx import write_workbook
 
+        # the workbook also writes its charts to out/charts/<id>.png
         written.append(write_workbook(result, out / "coverage_report.xlsx"))
+        written.extend(write_summary(result, out))
     return written
 
 
