@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from coverage_gis._paths import data_path
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 Progress = Callable[[str, str], None]
+#: Most rows used to suggest a file's coordinate system (an even sample of larger files).
+_SUGGEST_SAMPLE = 20_000
 
 
 def _silent(_zh: str, _en: str) -> None:
@@ -81,11 +84,15 @@ def load_inputs(
     boundaries_crs: str | None = None,
     boundary_mapping: Mapping[str, str] | None = None,
     facilities_crs: str | Mapping[str, str] | None = None,
-    column_mapping: Mapping[str, str] | None = None,
+    column_mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     encoding: str | None = None,
     progress: Progress = _silent,
 ) -> AuditInputs:
     """Read boundary and facility files.
+
+    ``facilities_crs`` is one system for every file or ``{file name or path: crs}``;
+    ``column_mapping`` likewise is one ``{field: header}`` mapping for every file or
+    ``{file name or path: {field: header}}`` (files not named use automatic recognition).
 
     Raises
     ------
@@ -116,8 +123,14 @@ def load_inputs(
             if isinstance(facilities_crs, Mapping)
             else facilities_crs
         )
+        mapping = column_mapping
+        if column_mapping and all(isinstance(v, Mapping) for v in column_mapping.values()):
+            mapping = column_mapping.get(Path(p).name, column_mapping.get(str(p)))  # type: ignore[assignment]
         frame, f = read_facility_file(
-            p, mapping=column_mapping, crs=declared or "wgs84", encoding=encoding
+            p,
+            mapping=mapping,  # type: ignore[arg-type]
+            crs=declared or "wgs84",
+            encoding=encoding,
         )
         frames.append(frame)
         findings.extend(f)
@@ -149,6 +162,10 @@ def _suggest(units: gpd.GeoDataFrame, frame: pd.DataFrame, declared: str | None,
     named = frame["unit_name"].notna() & frame["lon"].notna() & frame["row_error"].isna()
     if named.sum() < 5:
         return None
+    if named.sum() > _SUGGEST_SAMPLE:  # a share is judged as well on an even sample
+        rows = np.flatnonzero(named.to_numpy())
+        named = pd.Series(False, index=frame.index)
+        named.iloc[rows[np.linspace(0, len(rows) - 1, _SUGGEST_SAMPLE).astype(np.int64)]] = True
     lon = frame.loc[named, "lon"].to_numpy(dtype=float)
     lat = frame.loc[named, "lat"].to_numpy(dtype=float)
     src = normalize_source_crs(declared) if declared else "wgs84"

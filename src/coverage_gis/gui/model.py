@@ -1,0 +1,222 @@
+"""The GUI's state model and the operations its workers run.
+
+:class:`AuditSession` holds what the window shows — the project, the catalogue, the
+prepared audit, the result for the evaluation date, the chosen indicator, township and
+county — and announces changes with signals. Widgets subscribe to it and never talk to
+each other (napari: Qt views over a model).
+
+The functions :func:`load_session` and :func:`evaluate` are what the worker threads run:
+they call the same workflow operations as the CLI and touch no widget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from coverage_gis.catalog import Catalog, load_catalog
+from coverage_gis.engine import PreparedAudit
+from coverage_gis.errors import InputError
+from coverage_gis.gui.project import Project
+from coverage_gis.results import AuditOptions, AuditResult
+from coverage_gis.workflow import (
+    AuditInputs,
+    demo_boundaries_path,
+    demo_facilities_paths,
+    load_inputs,
+    prepare_audit,
+)
+
+__all__ = [
+    "PLAN_YEARS",
+    "AuditSession",
+    "Loaded",
+    "default_as_of",
+    "evaluate",
+    "load_session",
+    "project_paths",
+]
+
+#: Years of the evaluation slider (the plan's baseline to target year).
+PLAN_YEARS = (2020, 2025)
+
+ProgressFn = Callable[[str, str], None]
+
+
+def default_as_of(today: dt.date | None = None) -> dt.date:
+    """Today within the plan period, else the end of the target year (2025-12-31)."""
+    today = today or dt.date.today()
+    if PLAN_YEARS[0] <= today.year <= PLAN_YEARS[1]:
+        return today
+    return dt.date(PLAN_YEARS[1], 12, 31)
+
+
+@dataclass
+class Loaded:
+    """What :func:`load_session` produced (handed to the UI thread)."""
+
+    project: Project
+    catalog: Catalog
+    inputs: AuditInputs
+    prepared: PreparedAudit
+    result: AuditResult
+    seconds: float
+
+
+def project_paths(project: Project) -> tuple[Path, list[Path]]:
+    """Boundary path and facility paths of a project (the embedded demo when ``demo``)."""
+    if project.demo:
+        return demo_boundaries_path(), demo_facilities_paths()
+    if project.boundaries is None or not project.facilities:
+        raise InputError(
+            "需要先打开边界文件和至少一个设施文件",
+            "Open a boundary file and at least one facility file first",
+        )
+    return Path(project.boundaries), [Path(f.path) for f in project.facilities]
+
+
+def load_session(project: Project, as_of: dt.date, progress: ProgressFn) -> Loaded:
+    """Read the project's inputs, prepare the audit and evaluate it on ``as_of``.
+
+    Rows with errors are excluded (the GUI lists them in the data-issues panel instead of
+    refusing to run, like ``audit --allow-errors``).
+    """
+    t0 = time.perf_counter()
+    progress("读取指标目录", "loading catalogue")
+    catalog = load_catalog(project.catalog)
+    boundaries, facilities = project_paths(project)
+    crs = {str(Path(f.path)): f.crs for f in project.facilities if f.crs and not project.demo}
+    columns = {
+        str(Path(f.path)): dict(f.columns)
+        for f in project.facilities
+        if f.columns and not project.demo
+    }
+    encodings = {f.encoding for f in project.facilities}
+    inputs = load_inputs(
+        boundaries,
+        facilities,
+        boundaries_crs=project.boundaries_crs,
+        facilities_crs=crs or None,
+        column_mapping=columns or None,
+        encoding=encodings.pop() if len(encodings) == 1 else None,
+        progress=progress,
+    )
+    options = AuditOptions(include_functional_zones=project.include_functional_zones)
+    prepared = prepare_audit(inputs, catalog, options, allow_errors=True, progress=progress)
+    progress("计算指标", "evaluating indicators")
+    result = prepared.evaluate(as_of)
+    return Loaded(project, catalog, inputs, prepared, result, time.perf_counter() - t0)
+
+
+def evaluate(
+    prepared: PreparedAudit,
+    as_of: dt.date,
+    progress: ProgressFn,
+    options: AuditOptions | None = None,
+) -> AuditResult:
+    """Re-evaluate a prepared audit on another date or with other options (no re-reading)."""
+    progress("计算指标", "evaluating indicators")
+    return prepared.evaluate(as_of, options)
+
+
+class AuditSession(QObject):
+    """State shown by the main window.
+
+    Signals
+    -------
+    loaded
+        New inputs were read and prepared.
+    resultChanged
+        A new result (other date or new inputs).
+    indicatorChanged(str)
+        The indicator shown on the map changed.
+    unitSelected(str)
+        A township was selected (code; empty string clears).
+    countyChanged(str)
+        The county filter changed (county code; empty string = whole city).
+    """
+
+    loaded = Signal()
+    resultChanged = Signal()  # noqa: N815 - Qt naming
+    indicatorChanged = Signal(str)  # noqa: N815
+    unitSelected = Signal(str)  # noqa: N815
+    countyChanged = Signal(str)  # noqa: N815
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = Project(demo=True)
+        self.catalog: Catalog | None = None
+        self.inputs: AuditInputs | None = None
+        self.prepared: PreparedAudit | None = None
+        self.result: AuditResult | None = None
+        self.as_of: dt.date = default_as_of()
+        self.indicator_id: str = ""
+        self.unit_code: str = ""
+        self.county_code: str = ""
+        self.load_seconds: float = 0.0
+
+    def set_loaded(self, loaded: Loaded) -> None:
+        """Adopt what a load produced."""
+        self.project = loaded.project
+        self.catalog = loaded.catalog
+        self.inputs = loaded.inputs
+        self.prepared = loaded.prepared
+        self.result = loaded.result
+        self.as_of = loaded.result.as_of
+        self.load_seconds = loaded.seconds
+        ids = [r.indicator.id for r in loaded.result.indicators]
+        wanted = self.project.indicator or self.indicator_id
+        self.indicator_id = wanted if wanted in ids else self.first_map_indicator()
+        codes = set(loaded.result.units["code"])
+        if self.unit_code not in codes:
+            self.unit_code = ""
+        counties = set(loaded.result.counties["county_code"])
+        wanted_county = self.project.county or self.county_code
+        self.county_code = wanted_county if wanted_county in counties else ""
+        self.loaded.emit()
+        self.resultChanged.emit()
+        self.indicatorChanged.emit(self.indicator_id)
+
+    def set_result(self, result: AuditResult) -> None:
+        """Adopt a re-evaluation."""
+        self.result = result
+        self.as_of = result.as_of
+        self.project.as_of = result.as_of.isoformat()
+        self.resultChanged.emit()
+
+    def first_map_indicator(self) -> str:
+        """The first indicator that can be drawn (township-level presence), else the first."""
+        if self.result is None or not self.result.indicators:
+            return ""
+        for r in self.result.indicators:
+            if r.indicator.kind == "presence" and r.indicator.level == "township":
+                return r.indicator.id
+        return self.result.indicators[0].indicator.id
+
+    def select_indicator(self, indicator_id: str) -> None:
+        """Show another indicator."""
+        if indicator_id == self.indicator_id:
+            return
+        self.indicator_id = indicator_id
+        self.project.indicator = indicator_id
+        self.indicatorChanged.emit(indicator_id)
+
+    def select_unit(self, code: str) -> None:
+        """Select a township by code (empty string clears)."""
+        if code == self.unit_code:
+            return
+        self.unit_code = code
+        self.unitSelected.emit(code)
+
+    def set_county(self, county_code: str) -> None:
+        """Filter by county (empty string = whole city)."""
+        if county_code == self.county_code:
+            return
+        self.county_code = county_code
+        self.project.county = county_code or None
+        self.countyChanged.emit(county_code)

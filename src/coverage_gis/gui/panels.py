@@ -1,0 +1,276 @@
+"""Dock panels: township detail, layers, catalogue in use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from coverage_gis.gui.i18n import tr
+from coverage_gis.gui.model import AuditSession
+
+__all__ = ["CatalogPanel", "LayersPanel", "UnitDetailPanel"]
+
+
+def _swatch(color: str) -> QIcon:
+    pm = QPixmap(14, 14)
+    pm.fill(QColor(color))
+    return QIcon(pm)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    return t
+
+
+class UnitDetailPanel(QWidget):
+    """Counts by type, missed targets and facilities of the selected township."""
+
+    def __init__(self, session: AuditSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.counts = _table(
+            [tr("设施类型", "Facility type"), tr("评估日在用", "In service"), tr("全部", "All")]
+        )
+        self.missing = QListWidget()
+        self.facilities = _table(
+            [tr("名称", "Name"), tr("类型", "Type"), tr("状态", "Status"), tr("在用", "In service")]
+        )
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addWidget(QLabel(tr("按类型计数", "Counts by type")))
+        lay.addWidget(self.counts, 3)
+        lay.addWidget(QLabel(tr("未达到的目标", "Targets missed")))
+        lay.addWidget(self.missing, 2)
+        lay.addWidget(QLabel(tr("设施", "Facilities")))
+        lay.addWidget(self.facilities, 3)
+        session.unitSelected.connect(self.refresh)
+        session.resultChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_args: object) -> None:
+        """Redraw for the session's selected township."""
+        result, code = self.session.result, self.session.unit_code
+        self.counts.setRowCount(0)
+        self.missing.clear()
+        self.facilities.setRowCount(0)
+        if result is None or not code:
+            self.title.setText(
+                tr(
+                    "在地图或镇(街道)表中选择一个镇(街道)",
+                    "Select a township on the map or in the table",
+                )
+            )
+            return
+        units = result.units
+        hit = units.loc[units["code"] == code]
+        if not len(hit):
+            self.title.setText(tr(f"未知代码 {code}", f"Unknown code {code}"))
+            return
+        u = hit.iloc[0]
+        counted = bool(u["counted"])
+        self.title.setText(
+            f"<b style='font-size:15px'>{u['name']}</b> &nbsp; {u['county']} · {u['kind']} · {code}"
+            + (
+                ""
+                if counted
+                else tr(
+                    "<br><i>功能区，不计入覆盖率分母</i>",
+                    "<br><i>functional zone, not in coverage denominators</i>",
+                )
+            )
+            + f"<br>{tr('评估日期', 'As of')} {result.as_of.isoformat()}"
+        )
+        cat = result.catalog
+        q = result.counts_qualifying.loc[code] if code in result.counts_qualifying.index else None
+        a = result.counts_all.loc[code] if code in result.counts_all.index else None
+        for ft in cat.facility_types:
+            row = self.counts.rowCount()
+            self.counts.insertRow(row)
+            item = QTableWidgetItem(_swatch(ft.color), tr(ft.name_zh, ft.name_en))
+            item.setData(Qt.ItemDataRole.UserRole, ft.code)
+            self.counts.setItem(row, 0, item)
+            nq = int(q[ft.code]) if q is not None else 0
+            na = int(a[ft.code]) if a is not None else 0
+            self.counts.setItem(row, 1, QTableWidgetItem(str(nq)))
+            self.counts.setItem(row, 2, QTableWidgetItem(str(na)))
+        for r in result.indicators:
+            ind = r.indicator
+            if ind.kind != "presence":
+                continue
+            key = code if ind.level == "township" else str(u["county_code"])
+            if ind.level == "township" and not counted:
+                continue
+            if key in r.failing:
+                scope = "" if ind.level == "township" else tr("（区县级）", " (county level)")
+                self.missing.addItem(f"✗ {ind.id} {tr(ind.name_zh, ind.name_en)}{scope}")
+        if self.missing.count() == 0:
+            self.missing.addItem(tr("✓ 没有未达到的目标", "✓ no target missed"))
+        fac = result.facilities
+        mine = fac.loc[(fac["unit_code"] == code).to_numpy(dtype=bool)]
+        names = {ft.code: tr(ft.name_zh, ft.name_en) for ft in cat.facility_types}
+        for _, f in mine.iterrows():
+            row = self.facilities.rowCount()
+            self.facilities.insertRow(row)
+            self.facilities.setItem(
+                row, 0, QTableWidgetItem(str(f["name"] if pd.notna(f["name"]) else ""))
+            )
+            self.facilities.setItem(
+                row, 1, QTableWidgetItem(names.get(str(f["type_code"]), str(f["type_raw"])))
+            )
+            self.facilities.setItem(
+                row, 2, QTableWidgetItem("" if pd.isna(f["status"]) else str(f["status"]))
+            )
+            self.facilities.setItem(
+                row,
+                3,
+                QTableWidgetItem(tr("是", "yes") if bool(f["in_service"]) else tr("否", "no")),
+            )
+
+    def count_for(self, type_code: str) -> tuple[int, int]:
+        """(in service, all) shown for a facility type (tests)."""
+        for row in range(self.counts.rowCount()):
+            item = self.counts.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == type_code:
+                return int(self.counts.item(row, 1).text()), int(self.counts.item(row, 2).text())
+        raise KeyError(type_code)
+
+
+class LayersPanel(QTreeWidget):
+    """Boundaries and facility types with count, colour and visibility.
+
+    Like the map page, choosing an indicator shows the facility types it counts; the
+    check boxes change that afterwards.
+    """
+
+    typesChanged = Signal(list)  # noqa: N815 - Qt naming
+    boundariesToggled = Signal(bool)  # noqa: N815
+
+    def __init__(self, session: AuditSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setHeaderLabels([tr("图层", "Layer"), tr("在用 / 全部", "In service / all")])
+        self.setRootIsDecorated(True)
+        self.boundaries_visible = True
+        self.visible_types: set[str] = set()
+        self._filling = False
+        self.itemChanged.connect(self._changed)
+        session.resultChanged.connect(self.refresh)
+        session.indicatorChanged.connect(self._indicator_changed)
+
+    def _indicator_changed(self, indicator_id: str) -> None:
+        cat = self.session.catalog
+        self.visible_types = set()
+        if cat is not None:
+            try:
+                ind = cat.indicator(indicator_id)
+            except KeyError:
+                ind = None
+            if ind is not None and ind.kind == "presence":
+                self.visible_types = set(ind.facility_types)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the layer list from the session's result."""
+        result = self.session.result
+        self._filling = True
+        self.clear()
+        if result is not None:
+            b = QTreeWidgetItem([tr("镇(街道)边界", "Township boundaries"), str(len(result.units))])
+            b.setData(0, Qt.ItemDataRole.UserRole, "boundaries")
+            b.setCheckState(
+                0, Qt.CheckState.Checked if self.boundaries_visible else Qt.CheckState.Unchecked
+            )
+            self.addTopLevelItem(b)
+            parent = QTreeWidgetItem([tr("设施", "Facilities"), ""])
+            self.addTopLevelItem(parent)
+            fac = result.facilities
+            located = fac["used"].to_numpy(dtype=bool)
+            serving = located & fac["in_service"].to_numpy(dtype=bool)
+            tcodes = fac["type_code"].to_numpy(dtype=object)
+            for ft in result.catalog.facility_types:
+                is_t = tcodes == ft.code
+                n_q, n_all = int(np.sum(serving & is_t)), int(np.sum(located & is_t))
+                it = QTreeWidgetItem([tr(ft.name_zh, ft.name_en), f"{n_q} / {n_all}"])
+                it.setIcon(0, _swatch(ft.color))
+                it.setData(0, Qt.ItemDataRole.UserRole, ft.code)
+                on = ft.code in self.visible_types
+                it.setCheckState(0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+                parent.addChild(it)
+            parent.setExpanded(True)
+            self.resizeColumnToContents(0)
+        self._filling = False
+
+    def _changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._filling or column != 0:
+            return
+        layer = item.data(0, Qt.ItemDataRole.UserRole)
+        if not layer:
+            return
+        visible = item.checkState(0) == Qt.CheckState.Checked
+        if layer == "boundaries":
+            self.boundaries_visible = visible
+            self.boundariesToggled.emit(visible)
+            return
+        if visible:
+            self.visible_types.add(str(layer))
+        else:
+            self.visible_types.discard(str(layer))
+        order = list(self.session.catalog.type_codes) if self.session.catalog else []
+        self.typesChanged.emit([c for c in order if c in self.visible_types])
+
+
+class CatalogPanel(QLabel):
+    """The catalogue in use."""
+
+    def __init__(self, session: AuditSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        session.loaded.connect(self.refresh)
+
+    def refresh(self) -> None:
+        """Describe the session's catalogue."""
+        cat = self.session.catalog
+        if cat is None:
+            self.setText("")
+            return
+        kinds: dict[str, int] = {}
+        for ind in cat.indicators:
+            kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
+        source = ", ".join(p.replace("\\", "/").rsplit("/", 1)[-1] for p in cat.source_files)
+        self.setText(
+            f"<b>{tr(cat.name_zh, cat.name_en)}</b><br>"
+            + tr(
+                f"编号 {cat.id}，版本 {cat.version}<br>指标 {len(cat.indicators)} 项"
+                f"（设施覆盖 {kinds.get('presence', 0)}，比例 {kinds.get('ratio', 0)}，"
+                f"人工填报 {kinds.get('manual', 0)}）<br>设施类型 {len(cat.facility_types)} 种<br>文件：{source}",
+                f"id {cat.id}, version {cat.version}<br>{len(cat.indicators)} indicators "
+                f"({kinds.get('presence', 0)} presence, {kinds.get('ratio', 0)} ratio, "
+                f"{kinds.get('manual', 0)} manual)<br>{len(cat.facility_types)} facility types<br>file: {source}",
+            )
+        )

@@ -1,0 +1,193 @@
+"""Project files: which inputs, how to read them, and the view settings.
+
+A project is a small JSON file (TOML is read too) with paths relative to the project file,
+so a folder with the project and its data can be moved or mailed. Saving writes a temporary
+file next to the target and renames it over the target (:func:`os.replace`), so a crash
+never leaves a half-written project. Plain Python, no Qt.
+
+Example::
+
+    {
+      "format": "coverage-gis-project", "version": 1,
+      "boundaries": "data/townships.geojson", "boundaries_crs": null,
+      "facilities": [{"path": "data/养老设施.xlsx", "crs": "gcj02", "columns": {"lon": "X"}}],
+      "catalog": null, "as_of": "2025-12-31", "indicator": "T2-4", "county": null,
+      "include_functional_zones": false, "demo": false
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coverage_gis.errors import InputError
+
+__all__ = ["FORMAT", "FacilitySource", "Project", "load_project", "save_project"]
+
+FORMAT = "coverage-gis-project"
+VERSION = 1
+
+
+@dataclass
+class FacilitySource:
+    """One facility file and how to read it.
+
+    Attributes
+    ----------
+    path
+        File path (absolute in memory; relative to the project file on disk).
+    crs
+        Source coordinate system (wgs84, cgcs2000, gcj02, bd09, EPSG:n); ``None`` = not
+        declared (read as WGS84, and a system is suggested from the named units).
+    columns
+        Explicit column mapping ``{field: header}`` chosen in the mapping dialog.
+    encoding
+        Forced CSV encoding (``None`` = detect).
+    """
+
+    path: str
+    crs: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+
+
+@dataclass
+class Project:
+    """Inputs and settings of one audit session."""
+
+    boundaries: str | None = None
+    boundaries_crs: str | None = None
+    facilities: list[FacilitySource] = field(default_factory=list)
+    catalog: str | None = None
+    as_of: str | None = None
+    indicator: str | None = None
+    county: str | None = None
+    include_functional_zones: bool = False
+    demo: bool = False
+
+    # -- (de)serialisation --------------------------------------------------------------
+    def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
+        """JSON-ready dict; paths relative to ``base_dir`` where possible."""
+
+        def rel(p: str | None) -> str | None:
+            if p is None or base_dir is None:
+                return p
+            try:
+                return Path(os.path.relpath(Path(p).resolve(), base_dir.resolve())).as_posix()
+            except ValueError:  # another drive on Windows
+                return str(p)
+
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "demo": self.demo,
+            "boundaries": None if self.demo else rel(self.boundaries),
+            "boundaries_crs": self.boundaries_crs,
+            "facilities": []
+            if self.demo
+            else [
+                {
+                    "path": rel(f.path),
+                    "crs": f.crs,
+                    "columns": dict(f.columns),
+                    "encoding": f.encoding,
+                }
+                for f in self.facilities
+            ],
+            "catalog": rel(self.catalog),
+            "as_of": self.as_of,
+            "indicator": self.indicator,
+            "county": self.county,
+            "include_functional_zones": self.include_functional_zones,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], base_dir: Path | None = None) -> Project:
+        """Inverse of :meth:`to_dict` (relative paths resolved against ``base_dir``)."""
+
+        def absolute(p: Any) -> str | None:
+            if p is None or p == "":
+                return None
+            path = Path(str(p))
+            if not path.is_absolute() and base_dir is not None:
+                path = base_dir / path
+            return str(path.resolve())
+
+        facilities = []
+        for item in data.get("facilities") or []:
+            if isinstance(item, str):
+                item = {"path": item}
+            facilities.append(
+                FacilitySource(
+                    path=absolute(item.get("path")) or "",
+                    crs=item.get("crs") or None,
+                    columns={str(k): str(v) for k, v in (item.get("columns") or {}).items()},
+                    encoding=item.get("encoding") or None,
+                )
+            )
+        return cls(
+            boundaries=absolute(data.get("boundaries")),
+            boundaries_crs=data.get("boundaries_crs") or None,
+            facilities=facilities,
+            catalog=absolute(data.get("catalog")),
+            as_of=data.get("as_of") or None,
+            indicator=data.get("indicator") or None,
+            county=data.get("county") or None,
+            include_functional_zones=bool(data.get("include_functional_zones", False)),
+            demo=bool(data.get("demo", False)),
+        )
+
+    @property
+    def has_inputs(self) -> bool:
+        """True when the project names boundaries and at least one facility file."""
+        return self.demo or (self.boundaries is not None and bool(self.facilities))
+
+
+def save_project(project: Project, path: str | Path) -> Path:
+    """Write a project as JSON, atomically (temporary file + :func:`os.replace`).
+
+    Relative paths are written relative to the project file's folder.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(project.to_dict(target.parent), ensure_ascii=False, indent=2)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_project(path: str | Path) -> Project:
+    """Read a project file (JSON, or TOML with the same keys).
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or is not a coverage-gis project.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_text(encoding="utf-8")
+        data = tomllib.loads(raw) if p.suffix.lower() == ".toml" else json.loads(raw)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            f"无法读取项目文件：{exc}", f"Cannot read project file: {exc}", file=str(p)
+        ) from exc
+    if not isinstance(data, dict) or data.get("format", FORMAT) != FORMAT:
+        raise InputError(
+            "不是 coverage-gis 项目文件", "Not a coverage-gis project file", file=str(p)
+        )
+    return Project.from_dict(data, p.parent)

@@ -1,0 +1,423 @@
+"""Table models over an :class:`~coverage_gis.results.AuditResult` (views stay dumb).
+
+* :class:`IndicatorTableModel` — the indicator table in the plan's format (指标名称, 单位,
+  2020 基准, 2025 目标, 当前值, 差距, 属性, 是否达标), coloured by met / not met, for the
+  whole city or one county;
+* :class:`UnitsTableModel` — one row per 镇/街道 with the chosen indicator's ✓/✗ and the
+  counts of facilities in service by type;
+* :class:`FindingsModel` — the data issues; :class:`FacilitiesModel` — every facility row
+  read, with its assignment and why it was excluded.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from coverage_gis.engine import EXCLUSION_REASONS
+from coverage_gis.findings import Finding
+from coverage_gis.gui.i18n import tr
+from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult, IndicatorResult
+
+__all__ = [
+    "MET_COLORS",
+    "RAW_ROLE",
+    "FacilitiesModel",
+    "FindingsModel",
+    "IndicatorTableModel",
+    "UnitsTableModel",
+    "fmt_value",
+    "indicator_row",
+]
+
+#: Role holding the raw (unformatted) value of a cell, and the key of a row in column 0.
+RAW_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+KEY_ROLE = int(Qt.ItemDataRole.UserRole)
+
+#: Background colours: met, not met, no value.
+MET_COLORS = {True: QColor("#d5efd5"), False: QColor("#f8d4d4"), None: QColor("#eeeeee")}
+_SEVERITY_COLORS = {
+    "error": QColor("#f8d4d4"),
+    "warning": QColor("#fff1c9"),
+    "info": QColor("#e3eefb"),
+}
+_OPS = {">=": "≥", "=": "=", "<=": "≤"}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    """Format an indicator value in its unit (``—`` when missing)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def indicator_row(r: IndicatorResult, county_code: str = "") -> dict[str, Any]:
+    """Value, gap and met of an indicator for the city or one county."""
+    ind = r.indicator
+    value, gap, met, status = r.value, r.gap, r.met, r.status
+    if county_code and r.by_county is not None and len(r.by_county):
+        row = r.by_county.loc[r.by_county["county_code"] == county_code]
+        if len(row):
+            v = float(row["value"].iloc[0])
+            value = v if math.isfinite(v) else None
+            m = row["met"].iloc[0]
+            met = None if pd.isna(m) else bool(m)
+            if value is None:
+                gap = None
+            elif met:
+                gap = 0.0
+            else:
+                gap = abs(ind.target - value)
+            status = "computed" if value is not None else "no_data"
+    return {"value": value, "gap": gap, "met": met, "status": status}
+
+
+class _FrameModel(QAbstractTableModel):
+    headers: list[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers = []
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(  # noqa: N802 - Qt override
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section] if section < len(self.headers) else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return section + 1
+        return None
+
+
+class IndicatorTableModel(_FrameModel):
+    """The plan's indicator table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: AuditResult | None = None
+        self.county_code = ""
+        self.rows: list[tuple[IndicatorResult, dict[str, Any]]] = []
+        self.headers = [
+            tr("编号", "No."),
+            tr("指标名称", "Indicator"),
+            tr("单位", "Unit"),
+            tr("2020 基准", "2020 baseline"),
+            tr("2025 目标", "2025 target"),
+            tr("当前值", "Current value"),
+            tr("差距", "Gap"),
+            tr("属性", "Type"),
+            tr("是否达标", "Met"),
+        ]
+
+    def set_result(self, result: AuditResult | None, county_code: str = "") -> None:
+        """Show another result or county."""
+        self.beginResetModel()
+        self.result = result
+        self.county_code = county_code
+        self.rows = (
+            [(r, indicator_row(r, county_code)) for r in result.indicators] if result else []
+        )
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def row_of(self, indicator_id: str) -> int:
+        """Row number of an indicator (-1 if absent)."""
+        for i, (r, _) in enumerate(self.rows):
+            if r.indicator.id == indicator_id:
+                return i
+        return -1
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r, vals = self.rows[index.row()]
+        ind = r.indicator
+        col = index.column()
+        if role == KEY_ROLE:
+            return ind.id
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(MET_COLORS[vals["met"]])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{ind.name_zh}\n{ind.name_en}\n{ind.source_ref}" + (
+                f"\n{ind.note}" if ind.note else ""
+            )
+        if role == RAW_ROLE:
+            return [
+                ind.id,
+                ind.name_zh,
+                ind.unit,
+                ind.baseline,
+                ind.target,
+                vals["value"],
+                vals["gap"],
+                ind.attribute,
+                vals["met"],
+            ][col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= col <= 6:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if col == 0:
+            return ind.id
+        if col == 1:
+            return ind.name_zh if tr("zh", "en") == "zh" else ind.name_en
+        if col == 2:
+            return ind.unit
+        if col == 3:
+            return fmt_value(ind.baseline, ind.unit) if ind.baseline is not None else "—"
+        if col == 4:
+            return f"{_OPS.get(ind.operator, ind.operator)}{fmt_value(ind.target, ind.unit)}"
+        if col == 5:
+            if vals["status"] == "manual_missing":
+                return tr(MANUAL_PENDING_ZH, MANUAL_PENDING_EN)
+            return fmt_value(vals["value"], ind.unit)
+        if col == 6:
+            gap = vals["gap"]
+            return "0" if gap == 0 else fmt_value(gap, ind.unit)
+        if col == 7:
+            return tr(ind.attribute_zh, ind.attribute)
+        met = vals["met"]
+        return (
+            "—" if met is None else (tr("✓ 达标", "✓ met") if met else tr("✗ 未达标", "✗ not met"))
+        )
+
+
+class UnitsTableModel(_FrameModel):
+    """One row per 镇/街道 (filtered by county)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frame = pd.DataFrame()
+        self.type_codes: list[str] = []
+
+    def set_result(self, result: AuditResult | None, indicator_id: str, county_code: str) -> None:
+        """Rebuild from a result, for one indicator and county filter."""
+        self.beginResetModel()
+        if result is None:
+            self.frame, self.type_codes = pd.DataFrame(), []
+            self.headers = []
+        else:
+            t = result.units_table()
+            if county_code:
+                t = t.loc[t["county_code"] == county_code]
+            t = t.reset_index(drop=True)
+            covered: list[bool | None] = [None] * len(t)
+            try:
+                r = result.indicator(indicator_id)
+            except KeyError:
+                r = None
+            if r is not None and r.indicator.kind == "presence":
+                failing = set(r.failing)
+                key = "code" if r.indicator.level == "township" else "county_code"
+                covered = [
+                    (None if (key == "code" and not counted) else k not in failing)
+                    for k, counted in zip(t[key], t["counted"], strict=True)
+                ]
+            t.insert(5, "covered", covered)
+            self.frame = t
+            self.type_codes = list(result.catalog.type_codes)
+            names = {ft.code: tr(ft.name_zh, ft.name_en) for ft in result.catalog.facility_types}
+            self.headers = [
+                tr("代码", "Code"),
+                tr("名称", "Name"),
+                tr("区县代码", "County code"),
+                tr("区县", "County"),
+                tr("类型", "Kind"),
+                tr("当前指标", "Indicator"),
+                tr("计入", "Counted"),
+                *[names[c] for c in self.type_codes],
+            ]
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.frame)
+
+    def row_of(self, code: str) -> int:
+        """Row of a unit code (-1 if filtered out)."""
+        if not len(self.frame):
+            return -1
+        hits = (self.frame["code"] == code).to_numpy().nonzero()[0]
+        return int(hits[0]) if len(hits) else -1
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.frame.iloc[index.row()]
+        col = index.column()
+        value = row.iloc[col]
+        if role == KEY_ROLE:
+            return str(row["code"])
+        if role == RAW_ROLE:
+            return value
+        if role == Qt.ItemDataRole.BackgroundRole and col == 5:
+            return QBrush(MET_COLORS[None if value is None else bool(value)])
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if col == 5:
+            return "—" if value is None else ("✓" if value else "✗")
+        if col == 6:
+            return tr("是", "yes") if bool(value) else tr("否（功能区）", "no (zone)")
+        return str(value)
+
+
+class FindingsModel(_FrameModel):
+    """The data issues of a result."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[Finding] = []
+        self.headers = [
+            tr("级别", "Severity"),
+            tr("问题", "Issue"),
+            tr("文件", "File"),
+            tr("工作表", "Sheet"),
+            tr("行", "Row"),
+            tr("列", "Column"),
+            tr("值", "Value"),
+            tr("建议", "Suggestion"),
+        ]
+
+    def set_findings(self, items: list[Finding]) -> None:
+        """Show another list of findings."""
+        self.beginResetModel()
+        order = {"error": 0, "warning": 1, "info": 2}
+        self.items = sorted(items, key=lambda f: order.get(f.severity, 3))
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        f = self.items[index.row()]
+        if role == KEY_ROLE:
+            return f
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(_SEVERITY_COLORS.get(f.severity, QColor("#ffffff")))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{f.message_zh}\n{f.message_en}\n({f.code})"
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        sev = {
+            "error": tr("错误", "error"),
+            "warning": tr("警告", "warning"),
+            "info": tr("提示", "info"),
+        }
+        file = f.file.replace("\\", "/").rsplit("/", 1)[-1] if f.file else ""
+        return [
+            sev.get(f.severity, f.severity),
+            tr(f.message_zh, f.message_en),
+            file,
+            f.sheet or "",
+            "" if f.row is None else str(f.row),
+            f.column or "",
+            "" if f.value is None else str(f.value),
+            f.suggestion or "",
+        ][index.column()]
+
+
+class FacilitiesModel(_FrameModel):
+    """Every facility row read, with its assignment."""
+
+    COLUMNS = (
+        "source_file",
+        "source_row",
+        "name",
+        "type_raw",
+        "unit_code",
+        "status",
+        "opened",
+        "in_service",
+        "excluded_reason",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frame = pd.DataFrame()
+        self.unit_names: dict[str, str] = {}
+        self.headers = [
+            tr("文件", "File"),
+            tr("行", "Row"),
+            tr("名称", "Name"),
+            tr("类型", "Type"),
+            tr("所属镇(街道)", "Township"),
+            tr("状态", "Status"),
+            tr("建成时间", "Opened"),
+            tr("评估日在用", "In service"),
+            tr("排除原因", "Excluded because"),
+        ]
+
+    def set_result(self, result: AuditResult | None) -> None:
+        """Show the facility rows of a result."""
+        self.beginResetModel()
+        if result is None:
+            self.frame = pd.DataFrame()
+        else:
+            self.frame = result.facilities.reset_index(drop=True)
+            self.unit_names = dict(
+                zip(result.units["code"], result.units["name"].astype(str), strict=True)
+            )
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.frame)
+
+    def find_row(self, file: str | None, row: int | None) -> int:
+        """Row index of the facility read from ``file`` at source row ``row`` (-1 if none)."""
+        if not len(self.frame) or row is None:
+            return -1
+        mask = self.frame["source_row"] == row
+        if file:
+            mask &= self.frame["source_file"].astype(str) == str(file)
+        hits = mask.to_numpy().nonzero()[0]
+        return int(hits[0]) if len(hits) else -1
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        rec = self.frame.iloc[index.row()]
+        col = self.COLUMNS[index.column()]
+        if role == KEY_ROLE:
+            code = rec["unit_code"]
+            return None if code is None or pd.isna(code) else str(code)
+        if role == Qt.ItemDataRole.BackgroundRole and not bool(rec["used"]):
+            return QBrush(QColor("#eeeeee"))
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        value = rec[col]
+        if col == "source_file":
+            return str(value).replace("\\", "/").rsplit("/", 1)[-1]
+        if col == "unit_code":
+            return (
+                ""
+                if value is None or pd.isna(value)
+                else self.unit_names.get(str(value), str(value))
+            )
+        if col == "in_service":
+            return tr("是", "yes") if bool(value) else tr("否", "no")
+        if col == "excluded_reason":
+            if value is None or pd.isna(value):
+                return ""
+            zh, en = EXCLUSION_REASONS.get(str(value), (str(value), str(value)))
+            return tr(zh, en)
+        if col == "opened":
+            return "" if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        return str(value)
