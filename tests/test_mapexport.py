@@ -327,3 +327,16 @@ def test_demo_map_size_and_note(tmp_path):
     data = page_data(text)
     assert data["schematic"] == "示意边界，非法定界线"
     assert len(data["units"]["features"]) == 93
+
+
+def test_tianditu_key_from_user_config(tmp_path, monkeypatch):
+    from coverage_gis.mapexport import resolve_tianditu_key
+
+    monkeypatch.delenv("COVERAGE_GIS_TIANDITU_KEY", raising=False)
+    cfg = tmp_path / "config.toml"
+    monkeypatch.setenv("COVERAGE_GIS_CONFIG", str(cfg))
+    with pytest.raises(InputError, match="config.toml"):
+        resolve_tianditu_key(None)
+    cfg.write_text('[map]\ntianditu_key = "abc123def456"\n', encoding="utf-8")
+    assert resolve_tianditu_key(None) == "abc123def456"
+    assert resolve_tianditu_key("0123456789abcdef") == "0123456789abcdef"  # the option wins

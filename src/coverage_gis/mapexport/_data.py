@@ -271,19 +271,24 @@ def _str_or_none(value: Any) -> str | None:
 
 # -- tianditu key ----------------------------------------------------------------------
 def resolve_tianditu_key(key: str | None) -> str:
-    """The 天地图 key: the argument, else ``$COVERAGE_GIS_TIANDITU_KEY``.
+    """The 天地图 key: the argument, else ``$COVERAGE_GIS_TIANDITU_KEY``, else the user
+    configuration's ``[map] tianditu_key`` (see :mod:`coverage_gis.settings`).
 
     Raises
     ------
     InputError
         When no key is set, or the key has characters a 天地图 key never has.
     """
-    key = key or os.environ.get(TIANDITU_KEY_ENV) or None
+    from coverage_gis.settings import config_path, get_setting
+
+    key = key or os.environ.get(TIANDITU_KEY_ENV) or get_setting("map.tianditu_key") or None
     if not key:
         raise InputError(
-            f"天地图底图需要密钥（tk）：请用 --tianditu-key 指定，或设置环境变量 {TIANDITU_KEY_ENV}；"
+            f"天地图底图需要密钥（tk）：请用 --tianditu-key 指定，或设置环境变量 {TIANDITU_KEY_ENV}，"
+            f"或在配置文件 {config_path()} 的 [map] 中写 tianditu_key；"
             "申请地址 console.tianditu.gov.cn。也可用 --basemap none 离线出图",
-            f"The tianditu basemap needs a key (tk): pass --tianditu-key or set {TIANDITU_KEY_ENV} "
+            f"The tianditu basemap needs a key (tk): pass --tianditu-key, set {TIANDITU_KEY_ENV} "
+            f"or tianditu_key under [map] in {config_path()} "
             "(get one at console.tianditu.gov.cn), or use --basemap none for an offline map",
             column="tianditu_key",
         )
