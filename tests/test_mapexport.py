@@ -335,7 +335,7 @@ def test_tianditu_key_from_user_config(tmp_path, monkeypatch):
     monkeypatch.delenv("COVERAGE_GIS_TIANDITU_KEY", raising=False)
     cfg = tmp_path / "config.toml"
     monkeypatch.setenv("COVERAGE_GIS_CONFIG", str(cfg))
-    with pytest.raises(InputError, match="config.toml"):
+    with pytest.raises(InputError, match=r"config\.toml"):
         resolve_tianditu_key(None)
     cfg.write_text('[map]\ntianditu_key = "abc123def456"\n', encoding="utf-8")
     assert resolve_tianditu_key(None) == "abc123def456"
