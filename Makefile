@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean system-deps
+.PHONY: run test install lint bench bench-scale bench-gui clean system-deps
 
 # System libraries Qt/QtWebEngine need on a bare Debian/Ubuntu (offscreen). Installed once.
 SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libnss3 libasound2t64 \
@@ -44,6 +44,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_demo_audit.py
+
+# national scale: generates benchmarks/.data/ (git-ignored) once, then ~15 min; see benchmarks/README.md
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_scale.py
+
+# desktop app: event-loop stalls while loading the demo and moving the year slider
+bench-gui: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui_responsiveness.py
 
 clean:
 	rm -rf out dist build .pytest_cache

@@ -7,11 +7,16 @@ Qt, no folium and no file readers: it takes the normalised tables described in
 Work is split in two so that interactive callers can re-evaluate quickly:
 
 * :func:`prepare` does the expensive, date-independent part once — facility-type
-  matching, the spatial join of facility points to unit polygons (one STRtree query for all
-  points), name matching for rows without coordinates, conflict detection;
+  matching, the spatial join of facility points to unit polygons (one vectorised
+  point-in-polygon pass for all points, :mod:`coverage_gis._locate`; boundary cases decided
+  by GEOS), name matching for rows without coordinates, conflict detection;
 * :meth:`PreparedAudit.evaluate` filters by evaluation date and counts with ``bincount``.
 
-:func:`audit` does both.
+:func:`audit` does both. Work is per distinct value (types, names, statuses) or vectorised
+per row, so a national table (40,000 units, millions of rows) is audited in seconds; when a
+per-row finding would be listed for more than :data:`MAX_ROW_FINDINGS` rows, the first rows
+are listed and one finding with a count stands for the rest (the rows stay flagged in the
+facility table: ``excluded_reason``, ``assign_method``, ``conflict``).
 
 Assignment rules
 ----------------
@@ -43,8 +48,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from coverage_gis._locate import locate_points
 from coverage_gis.catalog import Catalog, Condition, Indicator, RatioTerm
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
@@ -59,7 +64,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PreparedAudit",
     "audit",
-    "condition_mask",
+    "locate_facilities",
     "prepare",
 ]
 
@@ -116,6 +121,7 @@ EXCLUSION_REASONS: dict[str, tuple[str, str]] = {
 }
 
 _ST_OPEN, _ST_NOT_OPEN, _ST_CLOSED, _ST_UNKNOWN = 0, 1, 2, 3
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 _EPS = 1e-9
 
 
@@ -128,9 +134,9 @@ def _norm_status(value: object) -> str:
 
 def _classify_status(status: pd.Series) -> np.ndarray:
     """Vectorised status classification (work is per distinct value)."""
-    codes, uniques = pd.factorize(status.astype(object).where(status.notna(), ""), sort=False)
-    table = np.empty(len(uniques), dtype=np.int8)
-    for j, raw in enumerate(uniques):
+    codes, uniques = pd.factorize(status.to_numpy(dtype=object), use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=np.int8)
+    for j, raw in enumerate([*uniques, ""]):
         key = _norm_status(raw)
         if key == "" or key in OPEN_STATUSES:
             table[j] = _ST_OPEN
@@ -317,7 +323,7 @@ class PreparedAudit:
             index=pd.Index(self.counties["county_code"].to_numpy(), name="county_code"),
             columns=type_codes,
         )
-        fac_out = fac.copy()
+        fac_out = fac.copy(deep=not _COPY_ON_WRITE)  # CoW: a shallow copy is a safe copy
         fac_out["in_service"] = serving
         type_index = {c: i for i, c in enumerate(type_codes)}
         results = [
@@ -356,6 +362,15 @@ class PreparedAudit:
         )
 
     # -- helpers ------------------------------------------------------------------------
+    def _unit_county(self, units: gpd.GeoDataFrame) -> np.ndarray:
+        """Position of each unit's county in :attr:`counties` (every unit has one)."""
+        cached = self.__dict__.get("_unit_county_cache")
+        if cached is not None and cached[0] is units:
+            return cached[1]
+        pos = pd.Index(self.counties["county_code"]).get_indexer(units["county_code"])
+        self.__dict__["_unit_county_cache"] = (units, pos)
+        return pos
+
     def _county_table(self, units: gpd.GeoDataFrame) -> pd.DataFrame:
         grp = units.groupby("county_code", sort=False)
         t = self.counties.copy()
@@ -411,12 +426,13 @@ class PreparedAudit:
             counted = units["counted"].to_numpy(dtype=bool)
             num, den = int((has & counted).sum()), int(counted.sum())
             failing = units["code"].to_numpy()[counted & ~has].tolist()
-            uc = units["county_code"].to_numpy()
-            frame = pd.DataFrame({"county_code": uc, "num": has & counted, "den": counted})
-            agg = frame.groupby("county_code", sort=False)[["num", "den"]].sum()
+            ucounty = self._unit_county(units)
+            nc = len(county_codes)
             by = pd.DataFrame({"county_code": county_codes, "county": county_names})
-            by["numerator"] = by["county_code"].map(agg["num"]).fillna(0).astype("int64")
-            by["denominator"] = by["county_code"].map(agg["den"]).fillna(0).astype("int64")
+            by["numerator"] = np.bincount(ucounty, weights=has & counted, minlength=nc).astype(
+                "int64"
+            )
+            by["denominator"] = np.bincount(ucounty, weights=counted, minlength=nc).astype("int64")
         else:
             m = mask & (self.county_idx >= 0)
             cnt = np.bincount(self.county_idx[m], minlength=len(county_codes))
@@ -429,10 +445,9 @@ class PreparedAudit:
         by["count"] = (
             cnt
             if ind.level == "county"
-            else by["county_code"]
-            .map(pd.Series(cnt).groupby(units["county_code"].to_numpy()).sum())
-            .fillna(0)
-            .astype("int64")
+            else np.bincount(
+                self._unit_county(units), weights=cnt, minlength=len(county_codes)
+            ).astype("int64")
         )
         _finish_by_county(by, ind, scale=100.0)
         if den == 0:
@@ -489,7 +504,17 @@ class PreparedAudit:
         _finish_by_county(by, ind, scale=ind.scale)
         failing = by.loc[by["met"] == False, "county_code"].tolist()  # noqa: E712
         if not np.isfinite(den) or den <= 0:
-            return IndicatorResult(ind, None, num, den if np.isfinite(den) else None, None, None, "no_data", failing, by)
+            return IndicatorResult(
+                ind,
+                None,
+                num,
+                den if np.isfinite(den) else None,
+                None,
+                None,
+                "no_data",
+                failing,
+                by,
+            )
         value = ind.scale * num / den
         met, gap = _compare(value, ind.operator, ind.target)
         return IndicatorResult(ind, value, num, den, met, gap, "computed", failing, by)
@@ -501,10 +526,15 @@ def _finish_by_county(by: pd.DataFrame, ind: Indicator, *, scale: float) -> None
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(den > 0, scale * num / np.where(den > 0, den, 1.0), np.nan)
     by["value"] = value
-    met = []
-    for v in value:
-        met.append(None if not np.isfinite(v) else _compare(float(v), ind.operator, ind.target)[0])
-    by["met"] = pd.array(met, dtype="boolean")
+    finite = np.isfinite(value)
+    v = np.where(finite, value, 0.0)
+    if ind.operator == ">=":
+        met = v >= ind.target - _EPS
+    elif ind.operator == "<=":
+        met = v <= ind.target + _EPS
+    else:
+        met = np.abs(v - ind.target) <= _EPS
+    by["met"] = pd.arrays.BooleanArray(met, ~finite)  # same rule as _compare, per county
 
 
 def _as_date(value: dt.date | str) -> dt.date:
@@ -529,12 +559,66 @@ def _counted_mask(units: pd.DataFrame, include_functional_zones: bool) -> np.nda
     return ~units["kind"].astype(str).str.strip().isin(FUNCTIONAL_ZONE_KINDS).to_numpy()
 
 
+#: Above this many rows, a per-row finding is listed for the first rows only and the rest
+#: are summarised in one finding with a count (the rows stay flagged in the facility table).
+MAX_ROW_FINDINGS = 1000
+_SHOWN_ROW_FINDINGS = 100
+
+
 def _row_finding(fac: pd.DataFrame, rows: np.ndarray, **kw: Any) -> list[Finding]:
-    sub = fac.iloc[rows]
-    return [
+    shown = rows if len(rows) <= MAX_ROW_FINDINGS else rows[:_SHOWN_ROW_FINDINGS]
+    files = fac["source_file"].to_numpy()[shown]
+    sheets = fac["source_sheet"].to_numpy()[shown]
+    src_rows = fac["source_row"].to_numpy()[shown]
+    out = [
         Finding(file=f, sheet=s, row=int(r), **kw)
-        for f, s, r in zip(sub["source_file"], sub["source_sheet"], sub["source_row"], strict=True)
+        for f, s, r in zip(files, sheets, src_rows, strict=True)
     ]
+    if len(rows) > len(shown):
+        rest = len(rows) - len(shown)
+        out.append(
+            replace(
+                Finding(file=fac["source_file"].iat[int(rows[len(shown)])], **kw),
+                message_zh=f"{kw['message_zh']}（另有 {rest} 行，未逐行列出）",
+                message_en=f"{kw['message_en']} ({rest} more row(s), not listed one by one)",
+                count=rest,
+            )
+        )
+    return out
+
+
+def locate_facilities(
+    units: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Assign points to units by rule 1 of the module docstring.
+
+    Parameters
+    ----------
+    units
+        Validated units (EPSG:4326), as in :attr:`PreparedAudit.units`.
+    lon, lat
+        WGS84 coordinates (rows with NaN get -1).
+
+    Returns
+    -------
+    unit : ndarray of int64
+        Position of the unit whose polygon covers the point — the smallest unit code when
+        several do — or -1.
+    on_shared_edge : ndarray of bool
+        True where several units cover the point.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    unit = np.full(len(lon), -1, dtype=np.int64)
+    multi = np.zeros(len(lon), dtype=bool)
+    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+    if len(ok) and len(units):
+        rank = np.argsort(
+            np.argsort(units["code"].to_numpy().astype(str), kind="stable"), kind="stable"
+        )
+        u, m = locate_points(units.geometry.to_numpy(), rank, lon[ok], lat[ok])
+        unit[ok], multi[ok] = u, m
+    return unit, multi
 
 
 def prepare(
@@ -545,6 +629,7 @@ def prepare(
     options: AuditOptions | None = None,
     findings: Findings | None = None,
     inputs: list[dict[str, Any]] | None = None,
+    located: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PreparedAudit:
     """Match types, assign every facility row to a unit, and account for every row.
 
@@ -562,6 +647,9 @@ def prepare(
         Findings already produced by the readers; the engine's are appended to a copy.
     inputs
         Descriptions of the input files (path, sha256 …), carried into the result.
+    located
+        The result of :func:`locate_facilities` for these rows when it was computed
+        elsewhere (e.g. partition by partition on a Dask cluster); computed here otherwise.
     """
     opts = options or AuditOptions()
     units = _validate_units(units)
@@ -580,11 +668,10 @@ def prepare(
 
     # 1. facility types (work per distinct value)
     type_codes = list(catalog.type_codes)
-    tcodes, tuniq = pd.factorize(
-        fac["type_raw"].astype(object).where(fac["type_raw"].notna(), ""), sort=False
-    )
+    tcodes, tuniq = pd.factorize(fac["type_raw"].to_numpy(), use_na_sentinel=True)
     tmap = np.array(
-        [type_codes.index(c) if (c := catalog.match_type(v)) else -1 for v in tuniq], dtype=np.int64
+        [type_codes.index(c) if (c := catalog.match_type(v)) else -1 for v in [*tuniq, ""]],
+        dtype=np.int64,
     )
     type_idx = tmap[tcodes] if n else np.zeros(0, dtype=np.int64)
     row_ok = fac["row_error"].isna().to_numpy()
@@ -606,63 +693,57 @@ def prepare(
                 )
             )
 
-    # 2. spatial assignment: one STRtree query for all points
+    # 2. spatial assignment: one vectorised point-in-polygon pass for all points
     lon = fac["lon"].to_numpy(dtype=float)
     lat = fac["lat"].to_numpy(dtype=float)
     has_xy = np.isfinite(lon) & np.isfinite(lat) & row_ok
-    spatial = np.full(n, -1, dtype=np.int64)
-    xy_rows = np.flatnonzero(has_xy)
-    if len(xy_rows):
-        pts = shapely.points(lon[xy_rows], lat[xy_rows])
-        tree = shapely.STRtree(units.geometry.to_numpy())
-        pidx, uidx = tree.query(pts, predicate="intersects")
-        if len(pidx):
-            rank = np.argsort(
-                np.argsort(units["code"].to_numpy().astype(str), kind="stable"), kind="stable"
+    if located is None:
+        located = locate_facilities(
+            units, np.where(has_xy, lon, np.nan), np.where(has_xy, lat, np.nan)
+        )
+    spatial = np.where(has_xy, located[0], -1)
+    multi = located[1] & has_xy & (spatial >= 0)
+    if multi.any():
+        out.extend(
+            _row_finding(
+                fac,
+                np.flatnonzero(multi),
+                severity="info",
+                code="point_on_shared_edge",
+                message_zh="坐标位于相邻镇(街道)的共同边界上，按代码最小者归属",
+                message_en="Point lies on a boundary shared by several units; assigned to the smallest unit code",
+                column="lon/lat",
             )
-            order = np.lexsort((rank[uidx], pidx))
-            pidx, uidx = pidx[order], uidx[order]
-            first = np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]])
-            spatial[xy_rows[pidx[first]]] = uidx[first]
-            multi = np.bincount(pidx, minlength=len(xy_rows)) > 1
-            if multi.any():
-                out.extend(
-                    _row_finding(
-                        fac,
-                        xy_rows[multi],
-                        severity="info",
-                        code="point_on_shared_edge",
-                        message_zh="坐标位于相邻镇(街道)的共同边界上，按代码最小者归属",
-                        message_en="Point lies on a boundary shared by several units; assigned to the smallest unit code",
-                        column="lon/lat",
-                    )
-                )
+        )
 
     # 3. named units and counties
-    named, ambiguous = match_unit_names(
-        fac["unit_name"].tolist(),
+    # names are matched once per distinct (unit name, county name) pair, on integer codes
+    ncodes, nuniq = pd.factorize(fac["unit_name"].to_numpy(), use_na_sentinel=True)
+    ccodes, cuniq = pd.factorize(fac["county_name"].to_numpy(), use_na_sentinel=True)
+    width = len(cuniq) + 1
+    pcodes, upair = pd.factorize((ncodes.astype(np.int64) + 1) * width + ccodes + 1)
+    upair = np.asarray(upair, dtype=np.int64)
+    named_u, ambiguous_u = match_unit_names(
+        np.append(np.asarray(nuniq, dtype=object), None)[upair // width - 1],
         units["name"].astype(str).tolist(),
-        counties=fac["county_name"].tolist(),
+        counties=np.append(np.asarray(cuniq, dtype=object), None)[upair % width - 1],
         unit_counties=units["county"].astype(str).tolist(),
     )
+    named = named_u[pcodes] if n else np.zeros(0, dtype=np.int64)
+    ambiguous = ambiguous_u[pcodes] if n else np.zeros(0, dtype=bool)
     county_keys = {_county_stem(c): i for i, c in enumerate(counties["county"])}
     county_keys.update({name_key(c): i for i, c in enumerate(counties["county"])})
-    ccodes, cuniq = pd.factorize(
-        fac["county_name"].astype(object).where(fac["county_name"].notna(), ""), sort=False
-    )
     cmap = np.array(
         [
             county_keys.get(name_key(v), county_keys.get(_county_stem(v), -1)) if v else -1
-            for v in cuniq
+            for v in [*cuniq, ""]
         ],
         dtype=np.int64,
     )
     county_by_name = cmap[ccodes] if n else np.zeros(0, dtype=np.int64)
 
-    has_name = (
-        fac["unit_name"].notna().to_numpy()
-        & (fac["unit_name"].astype(str).str.strip() != "").to_numpy()
-    )
+    nonblank = np.array([str(v).strip() != "" for v in nuniq] + [False], dtype=bool)
+    has_name = nonblank[ncodes] if n else np.zeros(0, dtype=bool)
     unresolved = has_name & (named < 0) & row_ok
     if unresolved.any():
         vc = fac.loc[unresolved].groupby(["source_file", "unit_name"], sort=False).size()
@@ -685,7 +766,22 @@ def prepare(
     conflict = (spatial >= 0) & (named >= 0) & (spatial != named)
     if conflict.any():
         unames = units["name"].to_numpy()
-        for r in np.flatnonzero(conflict):
+        conflict_rows = np.flatnonzero(conflict)
+        summary: Finding | None = None
+        if len(conflict_rows) > MAX_ROW_FINDINGS:
+            rest = len(conflict_rows) - _SHOWN_ROW_FINDINGS
+            summary = Finding(
+                "warning",
+                "unit_name_conflict",
+                f"另有 {rest} 行的坐标与所属镇(街道)不一致（未逐行列出，见设施表 conflict 列）；按坐标计入",
+                f"{rest} more row(s) whose point and named unit disagree (not listed one by one; see the conflict column); counted by the point",
+                file=fac.at[int(conflict_rows[_SHOWN_ROW_FINDINGS]), "source_file"],
+                column="unit_name",
+                count=rest,
+                suggestion="核对坐标或所属镇(街道) / check the coordinates or the unit name",
+            )
+            conflict_rows = conflict_rows[:_SHOWN_ROW_FINDINGS]
+        for r in conflict_rows:
             out.add(
                 Finding(
                     "warning",
@@ -700,6 +796,8 @@ def prepare(
                     suggestion="核对坐标或所属镇(街道) / check the coordinates or the unit name",
                 )
             )
+        if summary is not None:
+            out.add(summary)
 
     outside = has_xy & (spatial < 0)
     unit_idx = np.where(spatial >= 0, spatial, np.where(row_ok, named, -1))
@@ -801,7 +899,7 @@ def prepare(
     type_arr = np.array([*type_codes, None], dtype=object)
     unit_codes = np.append(units["code"].to_numpy().astype(object), None)
     ccodes_arr = np.append(counties["county_code"].to_numpy().astype(object), None)
-    fac = fac.copy()
+    # ``fac`` is coerce_facilities' fresh frame: add the assignment columns in place.
     # explicit object dtype: pandas 3 would otherwise turn None into NaN in string columns
     fac["type_code"] = pd.Series(type_arr[type_idx], dtype=object)
     fac["unit_code"] = pd.Series(unit_codes[unit_idx], dtype=object)
@@ -823,7 +921,7 @@ def prepare(
                 column="lon/lat",
             )
         )
-    accounting = _accounting(fac)
+    accounting = _accounting(fac, reason_code=_reason_codes(row_ok, type_idx, county_idx, outside))
     return PreparedAudit(
         catalog=catalog,
         options=opts,
@@ -842,24 +940,50 @@ def prepare(
     )
 
 
-def _accounting(fac: pd.DataFrame) -> pd.DataFrame:
+def _reason_codes(
+    row_ok: np.ndarray, type_idx: np.ndarray, county_idx: np.ndarray, outside: np.ndarray
+) -> np.ndarray:
+    """Exclusion reason per row as an integer (index in :data:`EXCLUSION_REASONS`, -1 used)."""
+    code = np.full(len(row_ok), -1, dtype=np.int8)
+    not_loc = row_ok & (type_idx >= 0) & (county_idx < 0)
+    code[not_loc & ~outside] = 2  # no_location
+    code[not_loc & outside] = 3  # outside_units
+    code[row_ok & (type_idx < 0)] = 1  # unknown_type
+    code[~row_ok] = 0  # reader_error
+    return code
+
+
+def _accounting(fac: pd.DataFrame, *, reason_code: np.ndarray | None = None) -> pd.DataFrame:
     """Per-file row accounting: read = used + excluded, excluded split by reason."""
     cols = ["source_file", "rows_read", "rows_used", "rows_excluded", *EXCLUSION_REASONS]
     if not len(fac):
         return pd.DataFrame(
             {c: pd.Series(dtype=object if c == "source_file" else "int64") for c in cols}
         )
-    files = fac["source_file"].fillna("")
-    frame = pd.DataFrame({"source_file": files, "used": fac["used"].astype(int)})
-    for r in EXCLUSION_REASONS:
-        frame[r] = (fac["excluded_reason"] == r).astype(int)
-    agg = frame.groupby("source_file", sort=False).agg(
-        rows_read=("used", "size"),
-        rows_used=("used", "sum"),
-        **{r: (r, "sum") for r in EXCLUSION_REASONS},
-    )
-    agg["rows_excluded"] = agg[list(EXCLUSION_REASONS)].sum(axis=1)
-    return agg.reset_index()[cols]
+    if reason_code is None:
+        names = list(EXCLUSION_REASONS)
+        reason = fac["excluded_reason"].to_numpy(dtype=object)
+        reason_code = np.full(len(fac), -1, dtype=np.int8)
+        for i, r in enumerate(names):
+            reason_code[reason == r] = i
+    files = fac["source_file"].to_numpy(dtype=object)
+    fcodes, funiq = pd.factorize(files, use_na_sentinel=True)
+    if (fcodes < 0).any():  # missing file names are grouped under ""
+        fcodes, funiq = pd.factorize(np.where(fcodes < 0, "", files).astype(object))
+    nf = len(funiq)
+    used = fac["used"].to_numpy(dtype=bool)
+    out: dict[str, Any] = {
+        "source_file": pd.Series(list(funiq)),  # inferred dtype, as groupby gave
+        "rows_read": np.bincount(fcodes, minlength=nf).astype("int64"),
+        "rows_used": np.bincount(fcodes[used], minlength=nf).astype("int64"),
+    }
+    per = {
+        r: np.bincount(fcodes[reason_code == i], minlength=nf).astype("int64")
+        for i, r in enumerate(EXCLUSION_REASONS)
+    }
+    out["rows_excluded"] = np.sum(list(per.values()), axis=0).astype("int64")
+    out.update(per)
+    return pd.DataFrame(out)[cols]
 
 
 def audit(

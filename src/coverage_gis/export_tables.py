@@ -10,6 +10,8 @@ File names and columns are stable so that scripts can rely on them:
     code holding the count of facilities in service on the evaluation date.
 ``audit.json``
     The same, plus the county roll-ups, failing units, data issues and row accounting.
+``units.parquet``, ``facilities.parquet`` (format ``parquet``)
+    GeoParquet: the units table with polygons; every facility row with its assignment.
 
 Percent values are 0–100. CSV files are UTF-8 with BOM so that Excel on Chinese Windows
 opens them correctly.
@@ -101,7 +103,11 @@ def audit_to_dict(result: AuditResult) -> dict[str, Any]:
 
 
 def write_outputs(result: AuditResult, out_dir: str | Path, formats: set[str]) -> list[Path]:
-    """Write the chosen formats (csv, json) into ``out_dir``; return the written paths."""
+    """Write the chosen formats (csv, json, parquet) into ``out_dir``; return the written paths.
+
+    ``parquet`` writes GeoParquet: ``units.parquet`` (units with counts per type and their
+    polygons) and ``facilities.parquet`` (facility rows with their assignment, as points).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -122,6 +128,10 @@ def write_outputs(result: AuditResult, out_dir: str | Path, formats: set[str]) -
             json.dumps(audit_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8"
         )
         written.append(p)
+    if "parquet" in formats:
+        from coverage_gis.io.geoparquet import write_results_parquet
+
+        written.extend(write_results_parquet(result, out))
     return written
 
 

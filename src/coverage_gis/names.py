@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -25,12 +26,24 @@ def name_key(value: object) -> str:
     """NFKC-normalised name with whitespace and quotes removed (``""`` for missing)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if type(value) is str:
+        return _key_of_str(value)
     return _SPACE_RE.sub("", unicodedata.normalize("NFKC", str(value)))
+
+
+@lru_cache(maxsize=1 << 18)
+def _key_of_str(value: str) -> str:
+    # national lists repeat ~40,000 unit names across calls: normalise each once
+    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", value))
 
 
 def name_stem(value: object) -> str:
     """Name key without an administrative suffix: 浒墅关镇 → 浒墅关, 狮山街道办事处 → 狮山."""
-    key = name_key(value)
+    return _stem_of_key(name_key(value))
+
+
+@lru_cache(maxsize=1 << 18)
+def _stem_of_key(key: str) -> str:
     changed = True
     while changed and key:
         changed = False
@@ -71,26 +84,27 @@ def match_unit_names(
     n = len(names)
     index = np.full(n, -1, dtype=np.int64)
     ambiguous = np.zeros(n, dtype=bool)
-    exact: dict[str, int] = {}
-    by_stem: dict[str, list[int]] = {}
-    for i, un in enumerate(unit_names):
-        exact.setdefault(name_key(un), i)
-        by_stem.setdefault(name_stem(un), []).append(i)
-    ucounty = [name_stem(c) for c in unit_counties] if unit_counties is not None else None
-    # Resolve each distinct (name, county) pair once, then broadcast back to the rows:
-    # lists repeat the same few dozen names, so this is O(unique) Python work.
-    raw_names = pd.Series(list(names), dtype=object)
-    raw_counties = pd.Series(list(counties) if counties is not None else [None] * n, dtype=object)
-    pair = (
-        raw_names.where(raw_names.notna(), "").astype(str)
-        + "\x00"
-        + raw_counties.where(raw_counties.notna(), "").astype(str)
+    exact, by_stem, ucounty = _unit_tables(
+        tuple(unit_names), tuple(unit_counties) if unit_counties is not None else None
     )
-    codes, uniques = pd.factorize(pair, sort=False)
+    # Resolve each distinct (name, county) pair once, then broadcast back to the rows:
+    # lists repeat the same few dozen names, so this is O(unique) Python work. Pairs are
+    # found on integer codes (no per-row string building), which keeps a million rows fast.
+    ncodes, nuniq = pd.factorize(_as_objects(names, n), use_na_sentinel=True)
+    if counties is not None:
+        ccodes, cuniq = pd.factorize(_as_objects(counties, n), use_na_sentinel=True)
+    else:
+        ccodes, cuniq = np.full(n, -1, dtype=np.int64), np.empty(0, dtype=object)
+    pair = (ncodes.astype(np.int64) + 1) * (len(cuniq) + 1) + (ccodes.astype(np.int64) + 1)
+    codes, upair = pd.factorize(pair)
+    name_of = np.r_[[""], [str(v) for v in nuniq]].astype(object)
+    county_of = np.r_[[""], [str(v) for v in cuniq]].astype(object)
+    uniques = [
+        (name_of[p // (len(cuniq) + 1)], county_of[p % (len(cuniq) + 1)]) for p in upair.tolist()
+    ]
     u_index = np.full(len(uniques), -1, dtype=np.int64)
     u_amb = np.zeros(len(uniques), dtype=bool)
-    for j, combined in enumerate(uniques):
-        raw_name, _, raw_county = str(combined).partition("\x00")
+    for j, (raw_name, raw_county) in enumerate(uniques):
         key = name_key(raw_name)
         if not key:
             continue
@@ -106,6 +120,34 @@ def match_unit_names(
         else:
             u_amb[j] = len(cands) > 1
     if n:
-        index = u_index[codes]
-        ambiguous = u_amb[codes]
+        index = u_index[codes.ravel()]
+        ambiguous = u_amb[codes.ravel()]
     return index, ambiguous
+
+
+@lru_cache(maxsize=4)
+def _unit_tables(
+    unit_names: tuple[str, ...], unit_counties: tuple[str, ...] | None
+) -> tuple[dict[str, int], dict[str, list[int]], list[str] | None]:
+    """Exact-name and stem indexes of the units (cached: the same units are matched again)."""
+    exact: dict[str, int] = {}
+    by_stem: dict[str, list[int]] = {}
+    for i, un in enumerate(unit_names):
+        exact.setdefault(name_key(un), i)
+        by_stem.setdefault(name_stem(un), []).append(i)
+    ucounty = None
+    if unit_counties is not None:
+        stems = {c: name_stem(c) for c in set(unit_counties)}
+        ucounty = [stems[c] for c in unit_counties]
+    return exact, by_stem, ucounty
+
+
+def _as_objects(values: Sequence[object], n: int) -> np.ndarray:
+    """``values`` as a 1-d object array (no copy for object arrays and Series)."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=object)
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    out = np.empty(n, dtype=object)
+    out[:] = list(values)
+    return out

@@ -72,28 +72,145 @@ def empty_facilities() -> pd.DataFrame:
     return coerce_facilities(pd.DataFrame({c: [] for c in FACILITY_COLUMNS}))
 
 
+def _object_strings(s: pd.Series) -> np.ndarray:
+    """``s`` as an object array of ``str`` (``None`` where missing), converted in bulk.
+
+    Columns that already hold ``str``/missing values are copied as they are; other
+    columns are factorised first so that ``str()`` runs once per distinct value (and equal
+    values share one string object, which keeps repetitive columns small).
+    """
+    if s.dtype == object:
+        vals = s.to_numpy()
+        mask = pd.isna(vals)
+        kind = pd.api.types.infer_dtype(vals, skipna=True)
+        if kind in ("string", "empty") and all(type(v) is str for v in vals[~mask][:1]):
+            if not mask.any():
+                # read-only views (copy-on-write pandas) can be shared; others are copied
+                return vals if not vals.flags.writeable else vals.copy()
+            out = vals.copy()
+            out[mask] = None
+            return out
+        arr = np.where(mask, None, vals).astype(object)
+        return np.array([None if v is None else str(v) for v in arr], dtype=object)
+    if getattr(s.dtype, "storage", None) == "pyarrow" or isinstance(s.dtype, pd.ArrowDtype):
+        converted = _arrow_strings(s)
+        if converted is not None:
+            return converted
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [str(v) for v in np.asarray(uniques, dtype=object)]
+    table[-1] = None
+    return table[codes]
+
+
+def _arrow_strings(s: pd.Series) -> np.ndarray | None:
+    """Object array of a pyarrow-backed string column, converted in C.
+
+    Repetitive columns (type, status, unit names) are dictionary-encoded first, so that one
+    Python string is made per distinct value and shared; mostly distinct columns (names,
+    addresses) are converted directly.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = s.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None  # not text (numbers, dates …): converted value by value
+    head = arr.slice(0, 100_000)
+    if len(head) and pc.count_distinct(head).as_py() > 0.8 * len(head):
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
+    enc = pc.dictionary_encode(arr)
+    table = np.empty(len(enc.dictionary) + 1, dtype=object)
+    table[:-1] = enc.dictionary.to_numpy(zero_copy_only=False)
+    table[-1] = None
+    return table[enc.indices.fill_null(len(enc.dictionary)).to_numpy()]
+
+
 def coerce_facilities(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``df`` with every facility column present and typed.
 
     Missing columns are added empty. Strings become pandas ``object`` columns holding
     ``str`` or ``None``; numbers ``float64``; dates ``datetime64[ns]``; ``meets_standard``
     the nullable ``boolean`` dtype; ``source_row`` ``int64``.
+
+    Every conversion is vectorised (no Python loop over rows), so a million rows take a
+    fraction of a second. The result is marked in ``attrs``: a marked frame that still has
+    exactly these columns and dtypes is returned as a (copy-on-write) copy without being
+    converted again, which is what readers, :func:`~coverage_gis.workflow.load_inputs` and
+    the engine do in turn.
     """
-    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    n = len(df)
+    if _is_coerced(df):
+        out = df.copy(deep=int(pd.__version__.split(".")[0]) < 3)
+        out.attrs[_MARK] = True
+        return out
     src = df.reset_index(drop=True)
+    cols: dict[str, pd.Series] = {}
     for col in FACILITY_COLUMNS:
-        s = src[col] if col in src.columns else pd.Series([None] * len(src), dtype=object)
+        present = col in src.columns
+        s = src[col] if present else None
         if col in _STR:
-            vals = s.astype(object).to_numpy()
-            mask = pd.isna(vals)
-            arr = np.where(mask, None, vals).astype(object)
-            out[col] = pd.Series([None if v is None else str(v) for v in arr], dtype=object)
+            cols[col] = (
+                pd.Series(_object_strings(s), dtype=object, copy=False)
+                if s is not None
+                else pd.Series(np.full(n, None, dtype=object), dtype=object)
+            )
         elif col in _FLOAT:
-            out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
+            cols[col] = (
+                pd.to_numeric(s, errors="coerce").astype("float64").reset_index(drop=True)
+                if s is not None
+                else pd.Series(np.full(n, np.nan))
+            )
         elif col in _DATE:
-            out[col] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+            if s is None or (s.dtype == object and s.isna().all()):
+                cols[col] = pd.Series(np.full(n, np.datetime64("NaT", "ns")))
+            else:
+                cols[col] = (
+                    pd.to_datetime(s, errors="coerce")
+                    .astype("datetime64[ns]")
+                    .reset_index(drop=True)
+                )
         elif col == "meets_standard":
-            out[col] = s.astype("boolean") if len(s) else pd.Series([], dtype="boolean")
+            if s is None:
+                cols[col] = pd.Series(pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)))
+            else:
+                cols[col] = (
+                    s.astype("boolean").reset_index(drop=True)
+                    if n
+                    else pd.Series([], dtype="boolean")
+                )
         elif col == "source_row":
-            out[col] = pd.to_numeric(s, errors="coerce").fillna(0).astype("int64")
+            cols[col] = (
+                pd.to_numeric(s, errors="coerce").fillna(0).astype("int64").reset_index(drop=True)
+                if s is not None
+                else pd.Series(np.zeros(n, dtype="int64"))
+            )
+    out = pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
+    out.attrs[_MARK] = True
     return out
+
+
+_MARK = "coverage_gis.coerced"
+
+
+def _expected_dtype(col: str) -> object:
+    if col in _STR:
+        return np.dtype(object)
+    if col in _FLOAT:
+        return np.dtype("float64")
+    if col in _DATE:
+        return np.dtype("datetime64[ns]")
+    if col == "meets_standard":
+        return pd.BooleanDtype()
+    return np.dtype("int64")
+
+
+def _is_coerced(df: pd.DataFrame) -> bool:
+    """True for an unchanged-shape frame produced by :func:`coerce_facilities`."""
+    if not df.attrs.get(_MARK) or tuple(df.columns) != FACILITY_COLUMNS:
+        return False
+    if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 or df.index.step != 1:
+        return False
+    return all(df[c].dtype == _expected_dtype(c) for c in FACILITY_COLUMNS)

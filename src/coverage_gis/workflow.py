@@ -40,7 +40,7 @@ __all__ = [
 
 Progress = Callable[[str, str], None]
 #: Most rows used to suggest a file's coordinate system (an even sample of larger files).
-_SUGGEST_SAMPLE = 20_000
+_SUGGEST_SAMPLE = 5_000
 
 
 def _silent(_zh: str, _en: str) -> None:
@@ -150,7 +150,12 @@ def load_inputs(
         )
     from coverage_gis.schema import coerce_facilities, empty_facilities
 
-    fac = coerce_facilities(pd.concat([empty_facilities(), *frames], ignore_index=True))
+    # one file: no concatenation (it would copy a national table once more)
+    fac = coerce_facilities(
+        frames[0]
+        if len(frames) == 1
+        else pd.concat([empty_facilities(), *frames], ignore_index=True)
+    )
     return AuditInputs(units=units, facilities=fac, findings=findings, inputs=inputs)
 
 

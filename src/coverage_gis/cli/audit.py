@@ -14,7 +14,7 @@ import click
 from coverage_gis.cli import cli
 from coverage_gis.errors import InputError
 
-FORMATS = ("table", "json", "csv", "xlsx")
+FORMATS = ("table", "json", "csv", "xlsx", "parquet")
 
 
 class _Steps:
@@ -161,7 +161,7 @@ def _parse_formats(value: str) -> set[str]:
 def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Path]:
     from coverage_gis.export_tables import write_outputs
 
-    written = write_outputs(result, out, fmts & {"csv", "json"})
+    written = write_outputs(result, out, fmts & {"csv", "json", "parquet"})
     if "xlsx" in fmts:
         from coverage_gis.export_summary import write_summary
         from coverage_gis.export_xlsx import write_workbook
@@ -170,6 +170,27 @@ def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Pa
         written.append(write_workbook(result, out / "coverage_report.xlsx"))
         written.extend(write_summary(result, out))
     return written
+
+
+def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps: _Steps) -> Any:
+    """``audit --engine dask``: the spatial assignment partitioned on a Dask cluster."""
+    from coverage_gis.engine_dask import prepare_dask
+    from coverage_gis.workflow import _check_errors
+
+    _check_errors(inputs.findings, kw["allow_errors"])
+    where = kw["scheduler"] or "LocalCluster"
+    steps(f"在 Dask（{where}）上落位", f"assigning to units on Dask ({where})")
+    prepared = prepare_dask(
+        inputs.units,
+        inputs.facilities,
+        catalog,
+        options=options,
+        findings=inputs.findings,
+        inputs=inputs.inputs,
+        scheduler=kw["scheduler"],
+    )
+    steps("计算指标", "evaluating indicators")
+    return prepared.evaluate(kw["as_of"] or dt.date.today())
 
 
 @cli.command()
@@ -198,7 +219,11 @@ def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Pa
     help="输出目录 / output folder",
 )
 @click.option(
-    "--format", "formats", default="table,csv,json", show_default=True, help="table,json,csv,xlsx"
+    "--format",
+    "formats",
+    default="table,csv,json",
+    show_default=True,
+    help="table,json,csv,xlsx,parquet (GeoParquet: units.parquet, facilities.parquet)",
 )
 @click.option(
     "--json",
@@ -207,6 +232,17 @@ def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Pa
     help="把 audit.json 内容打印到标准输出 / print the JSON result to stdout",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="dask：在 Dask 集群上分区落位（需 scale 扩展）/ dask: partitioned assignment on a Dask cluster (needs the scale extra)",
+)
+@click.option(
+    "--scheduler",
+    help="Dask 调度器地址（默认启动本地集群）/ Dask scheduler address (default: a LocalCluster)",
+)
 def audit(**kw: Any) -> None:
     """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
     from coverage_gis.catalog import load_catalog
@@ -223,14 +259,17 @@ def audit(**kw: Any) -> None:
         include_functional_zones=kw["include_functional_zones"],
         manual_values=load_manual_values(kw["values_file"]),
     )
-    result = run_audit(
-        inputs,
-        catalog,
-        kw["as_of"] or dt.date.today(),
-        options,
-        allow_errors=kw["allow_errors"],
-        progress=steps,
-    )
+    if kw["engine"] == "dask":
+        result = _run_dask(inputs, catalog, kw, options, steps)
+    else:
+        result = run_audit(
+            inputs,
+            catalog,
+            kw["as_of"] or dt.date.today(),
+            options,
+            allow_errors=kw["allow_errors"],
+            progress=steps,
+        )
     steps("写出结果", "writing outputs")
     written = _write_formats(result, kw["out"], fmts, kw["lang"])
     steps.close()

@@ -14,7 +14,27 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "run"]
+__all__ = ["main", "preload", "run"]
+
+
+def preload() -> None:
+    """Import the readers and the map exporter before the window exists.
+
+    The worker thread would otherwise import them on first use; importing a C extension
+    holds the GIL for tens of milliseconds at a time and would stall the UI thread.
+    """
+    import openpyxl
+    import pyogrio
+    import pyproj
+
+    import coverage_gis.crs_suggest
+    import coverage_gis.io.boundaries
+    import coverage_gis.io.facilities
+    import coverage_gis.mapexport.html  # noqa: F401
+
+    # The first transformation opens PROJ's database, another long GIL-holding call.
+    pyproj.Transformer.from_crs(4326, 4549, always_xy=True).transform(120.6, 31.3)
+    del openpyxl, pyogrio
 
 
 def _prepare_environment() -> None:
@@ -55,6 +75,7 @@ def run(
     QCoreApplication.setOrganizationName("coverage-gis")
     QCoreApplication.setApplicationName("coverage-gis")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    preload()
 
     from coverage_gis.gui import paths
     from coverage_gis.gui.i18n import set_language, tr

@@ -579,6 +579,10 @@ def read_facility_file(
     info finding, unless no sheet has one, which is an error.
     """
     p = Path(path)
+    if p.suffix.lower() in (".parquet", ".geoparquet"):  # bulk reader, no shapely per row
+        from coverage_gis.io.geoparquet import read_facilities_parquet
+
+        return read_facilities_parquet(p, mapping=mapping)
     if p.suffix.lower() in _VECTOR_SUFFIXES:
         return _vector_facilities(p, layer=layer, mapping=mapping)
     frames: list[pd.DataFrame] = []

@@ -1,0 +1,173 @@
+"""National-scale paths: the synthetic generator, GeoParquet in/out, the point locator and Dask.
+
+No timings here (see benchmarks/bench_scale.py); these tests check that the fast paths give
+the same answers as the plain ones.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from coverage_gis._locate import locate_points
+from coverage_gis.cli import main
+from coverage_gis.engine import audit
+from coverage_gis.io.facilities import _vector_facilities, read_facility_file
+from coverage_gis.io.geoparquet import write_facilities_parquet
+from tests.conftest import fac_rows, make_units
+
+_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "make_national_data.py"
+
+
+@pytest.fixture(scope="module")
+def gen():
+    """The benchmark's data generator, imported from its file."""
+    spec = importlib.util.spec_from_file_location("make_national_data", _BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_national_data"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def national(gen, catalog):
+    """300 synthetic units and 6,000 facilities (as a normalised table and as arrow)."""
+    units = gen.make_units(300, seed=11)
+    table = gen.make_facilities(units, 6000, seed=12, catalog=catalog)
+    return units, table
+
+
+def test_generator_is_deterministic(gen, catalog, national):
+    units, table = national
+    again = gen.make_units(300, seed=11)
+    assert units.drop(columns="geometry").equals(again.drop(columns="geometry"))
+    assert shapely.equals_exact(units.geometry.to_numpy(), again.geometry.to_numpy(), 0).all()
+    assert table.equals(gen.make_facilities(again, 6000, seed=12, catalog=catalog))
+    assert units["code"].is_unique and units["name"].is_unique
+    assert shapely.is_valid(units.geometry.to_numpy()).all()
+    # every facility lies strictly inside the unit it names
+    fac = table.drop(["geometry"]).to_pandas()
+    named = units.set_index("name").loc[fac["unit_name"]]
+    assert shapely.contains_xy(named.geometry.to_numpy(), fac["lon"], fac["lat"]).all()
+    assert (
+        not gen.make_units(300, seed=12)
+        .drop(columns="geometry")
+        .equals(units.drop(columns="geometry"))
+    )
+
+
+def _reference(geoms, rank, x, y):
+    """The GEOS STRtree answer (rule 1: covers; smallest rank on shared edges)."""
+    unit = np.full(len(x), -1)
+    p, u = shapely.STRtree(geoms).query(shapely.points(x, y), predicate="intersects")
+    multi = np.bincount(p, minlength=len(x)) > 1
+    order = np.lexsort((rank[u], p))
+    p, u = p[order], u[order]
+    first = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    unit[p[first]] = u[first]
+    return unit, multi
+
+
+@pytest.mark.parametrize("rounding", [None, 2, 1])
+def test_locator_matches_geos_on_edges_vertices_and_holes(rounding):
+    units = make_units()  # holes, a multipolygon island, shared edges and corners
+    geoms = units.geometry.to_numpy()
+    rank = np.argsort(np.argsort(units["code"].to_numpy()))
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(119.95, 120.4, 5000), rng.uniform(30.95, 31.4, 5000)
+    if rounding is not None:  # many points exactly on edges and corners
+        x, y = np.round(x, rounding), np.round(y, rounding)
+    corners = shapely.get_coordinates(geoms)
+    x, y = np.r_[x, corners[:, 0]], np.r_[y, corners[:, 1]]
+    got = locate_points(geoms, rank, x, y)
+    want = _reference(geoms, rank, x, y)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    # an invalid polygon set takes the GEOS path and still gives the same answer
+    bow = np.array([shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)]), *geoms], dtype=object)
+    got = locate_points(bow, np.r_[0, rank + 1], x, y)
+    want = _reference(bow, np.r_[0, rank + 1], x, y)
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_geoparquet_round_trip(tmp_path, national, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from coverage_gis.io import geoparquet
+
+    _units, table = national
+    path = tmp_path / "fac.parquet"
+    meta = dict(table.schema.metadata or {})
+    pq.write_table(table, path)  # no geo metadata: lon/lat columns are used
+    by_xy, _ = read_facility_file(path)
+    written = write_facilities_parquet(by_xy, tmp_path / "again.parquet")
+    back, _ = read_facility_file(written)  # GeoParquet: WKB points decoded in bulk
+    cols = [c for c in by_xy.columns if c != "source_file"]
+    pd.testing.assert_frame_equal(by_xy[cols], back[cols])
+    # the same file read through the generic vector path (shapely per row)
+    mapping = {"type_raw": "type_raw", "county_name": "county_name", "unit_name": "unit_name"}
+    slow, _ = _vector_facilities(written, layer=None, mapping=mapping)
+    pd.testing.assert_frame_equal(back, slow)
+    monkeypatch.setattr(geoparquet, "_BATCH_ROWS", 1000)  # batch by batch, same table
+    pd.testing.assert_frame_equal(read_facility_file(written)[0], back)
+    assert not meta or b"geo" not in meta
+    assert back["meets_standard"].dtype == "boolean" and back["name"].dtype == object
+
+
+def test_audit_writes_geoparquet_results(tmp_path, national):
+    units, table = national
+    b, f, out = tmp_path / "units.parquet", tmp_path / "fac.parquet", tmp_path / "out"
+    units.to_parquet(b)
+    write_facilities_parquet(table.drop(["geometry"]).to_pandas(), f)
+    code = main(
+        [
+            *("audit", "-b", str(b), "-f", str(f), "--as-of", "2024-01-01", "--out", str(out)),
+            *("--format", "csv,parquet", "-q"),
+        ]
+    )
+    assert code == 0
+    res = gpd.read_parquet(out / "units.parquet")
+    csv = pd.read_csv(out / "units.csv", encoding="utf-8-sig", dtype={"code": str})
+    assert res.crs.equals("EPSG:4326") and len(res) == len(units)
+    assert (res["code"].to_numpy() == csv["code"].to_numpy()).all()
+    assert (res["elderly_care_center"].to_numpy() == csv["elderly_care_center"].to_numpy()).all()
+    fac = gpd.read_parquet(out / "facilities.parquet")
+    assert len(fac) == table.num_rows and fac["unit_code"].notna().all()
+    assert (fac.geometry.x.to_numpy() == fac["lon"].to_numpy()).all()
+
+
+def test_dask_engine_equals_in_process(national, catalog):
+    pytest.importorskip("dask_geopandas")
+    from coverage_gis.engine_dask import audit_dask, dask_client
+
+    units, table = national
+    fac = table.drop(["geometry"]).to_pandas()
+    fac.loc[::97, ["lon", "lat"]] = np.nan  # counted by name instead
+    fac.loc[5, ["lon", "lat"]] = [130.0, 45.0]  # outside every unit
+    geoms = units.geometry.to_numpy()
+    near = shapely.STRtree(geoms).query(geoms[0], predicate="touches")
+    shared = {tuple(c) for c in shapely.get_coordinates(geoms[near])}
+    edge = next(c for c in shapely.get_coordinates(geoms[0]) if tuple(c) in shared)
+    extra = fac_rows({"type_raw": "社会工作站", "lon": edge[0], "lat": edge[1]})
+    fac = pd.concat([fac, extra], ignore_index=True)
+    want = audit(units, fac, catalog, "2024-01-01")
+    with dask_client(n_workers=2) as client:
+        got = audit_dask(units, fac, catalog, "2024-01-01", client=client, npartitions=3)
+        shuffled = audit_dask(
+            units, fac, catalog, "2024-01-01", client=client, partitioning="dask-geopandas"
+        )
+    pd.testing.assert_frame_equal(shuffled.facilities, want.facilities)
+    pd.testing.assert_frame_equal(got.facilities, want.facilities)
+    pd.testing.assert_frame_equal(got.counts_all, want.counts_all)
+    pd.testing.assert_frame_equal(got.counts_qualifying, want.counts_qualifying)
+    pd.testing.assert_frame_equal(got.findings.to_frame(), want.findings.to_frame())
+    pd.testing.assert_frame_equal(got.accounting, want.accounting)
+    assert [r.to_dict() for r in got.indicators] == [r.to_dict() for r in want.indicators]
+    assert any(f.code == "point_on_shared_edge" for f in got.findings)
