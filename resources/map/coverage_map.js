@@ -16,6 +16,7 @@
  *
  * Township clicks: a CustomEvent "coveragegis:unitclick" ({detail: {code}}) is dispatched on
  * window and, inside the desktop app, bridge.unitClicked(code) is called on the QWebChannel
+ * (and bridge.indicatorSelected(id) when the user picks an indicator in the title box)
  * object named "bridge". The page never loads qwebchannel.js itself: the host injects it
  * (e.g. a QWebEngineScript at DocumentCreation); the channel is opened lazily when
  * window.qt.webChannelTransport and window.QWebChannel exist.
@@ -180,7 +181,10 @@
           o.value = ind.id;
           sel.appendChild(o);
         });
-        sel.addEventListener('change', function () { setIndicator(sel.value); });
+        sel.addEventListener('change', function () {
+          // a choice made on the page (not by the host) is reported to the desktop app
+          if (setIndicator(sel.value)) { notifyHost('indicatorSelected', sel.value); }
+        });
         titleEls.select = sel;
         box.appendChild(sel);
       } else {
@@ -394,6 +398,11 @@
           if (bridge && typeof bridge.unitClicked === 'function') { queued.forEach(function (c) { bridge.unitClicked(c); }); }
         });
       }
+    }
+    function notifyHost(method, value) {
+      connectBridge();
+      if (bridge && typeof bridge[method] === 'function') { bridge[method](value); }
+      window.dispatchEvent(new CustomEvent('coveragegis:' + method.toLowerCase(), { detail: { value: value } }));
     }
     function unitClicked(code) {
       highlight(code);

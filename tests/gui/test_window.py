@@ -153,6 +153,22 @@ def test_map_click_through_web_channel_fills_detail(make_window, qtbot) -> None:
     assert w.session.unit_code == other_code
 
 
+def test_indicator_picked_on_the_map_selects_the_table_row(make_window, qtbot) -> None:
+    w = make_window()
+    target = "T2-19"
+    assert w.session.indicator_id != target
+    # the user picks an indicator in the map's title box → bridge.indicatorSelected(id)
+    with qtbot.waitSignal(w.map.indicatorPicked, timeout=10_000) as sig:
+        w.map.run_js(
+            "var s=document.getElementById('cg-indicator-select');"
+            f"s.value={json.dumps(target)};s.dispatchEvent(new Event('change'));"
+        )
+    assert sig.args == [target]
+    assert w.session.indicator_id == target
+    sel = w.indicator_view.selectionModel().selectedRows()
+    assert [w.indicator_model.row_of(target)] == [i.row() for i in sel]
+
+
 def test_import_gbk_csv_through_file_dialogs(make_window, qtbot, small_inputs, monkeypatch) -> None:
     b, f = small_inputs
     w = make_window()

@@ -340,6 +340,7 @@ class MainWindow(QMainWindow):
         s.unitSelected.connect(self._on_unit)
         s.countyChanged.connect(self._on_county)
         self.map.unitClicked.connect(s.select_unit)
+        self.map.indicatorPicked.connect(s.select_indicator)
         self.map.mapReady.connect(self._on_map_ready)
         self.layers.typesChanged.connect(self.map.set_facility_types)
         self.layers.boundariesToggled.connect(self.map.set_boundaries_visible)

@@ -81,11 +81,17 @@ class MapBridge(QObject):
     """The object the page sees as ``bridge`` through QWebChannel."""
 
     unitActivated = Signal(str)  # noqa: N815 - Qt naming
+    indicatorActivated = Signal(str)  # noqa: N815
 
     @Slot(str)
     def unitClicked(self, code: str) -> None:  # noqa: N802 - JavaScript contract
         """Called by the page when a township is clicked."""
         self.unitActivated.emit(str(code))
+
+    @Slot(str)
+    def indicatorSelected(self, indicator_id: str) -> None:  # noqa: N802 - JavaScript contract
+        """Called by the page when the user picks an indicator in the map's title box."""
+        self.indicatorActivated.emit(str(indicator_id))
 
 
 class _Page(QWebEnginePage):
@@ -113,12 +119,15 @@ class MapView(QWidget):
     -------
     unitClicked(str)
         A township was clicked on the map (unit code).
+    indicatorPicked(str)
+        The user chose an indicator in the map's own title box (indicator id).
     mapReady(float)
         The page finished loading and ``window.coverageGis`` exists (seconds since
         :meth:`load` was called).
     """
 
     unitClicked = Signal(str)  # noqa: N815 - Qt naming
+    indicatorPicked = Signal(str)  # noqa: N815
     mapReady = Signal(float)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -140,6 +149,7 @@ class MapView(QWidget):
             script.setRunsOnSubFrames(False)
             self.page.scripts().insert(script)
         self.bridge.unitActivated.connect(self.unitClicked)
+        self.bridge.indicatorActivated.connect(self.indicatorPicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
