@@ -6,6 +6,8 @@
  *
  *   coverageGis.zoomTo(code)          -> bool   zoom to a 镇/街道 by its code and highlight it
  *   coverageGis.setIndicator(id)      -> bool   colour the townships by another indicator
+ *   coverageGis.update(patch)         -> bool   new date/options for the same inputs (no reload;
+ *                                               false when patch.key is not this page's)
  *   coverageGis.indicator()           -> id     current indicator
  *   coverageGis.indicators()          -> [id]   indicators in this file
  *   coverageGis.search(text)          -> [code] find townships by name (or code) and zoom
@@ -195,8 +197,10 @@
       titleEls.fraction = el('div', 'cg-muted');
       box.appendChild(titleEls.value);
       box.appendChild(titleEls.fraction);
-      box.appendChild(el('div', 'cg-meta', T.as_of + (zh ? '：' : ': ') + data.asOf));
-      box.appendChild(el('div', 'cg-meta', T.source + (zh ? '：' : ': ') + data.source));
+      titleEls.asOf = el('div', 'cg-meta', T.as_of + (zh ? '：' : ': ') + data.asOf);
+      titleEls.source = el('div', 'cg-meta', T.source + (zh ? '：' : ': ') + data.source);
+      box.appendChild(titleEls.asOf);
+      box.appendChild(titleEls.source);
       if (data.schematic) { box.appendChild(el('div', 'cg-schematic', data.schematic)); }
       if (data.gcj02) { box.appendChild(el('div', 'cg-meta', T.note_gcj)); }
       L.DomEvent.disableClickPropagation(box);
@@ -344,6 +348,26 @@
       setFacilityTypes('indicator');
       return true;
     }
+    // Date-only change from the host: same units, facilities and indicators, new statuses,
+    // counts and in-service flags. Refused (false) when the page was drawn from other inputs.
+    function update(patch) {
+      if (!patch || patch.key !== data.key || !patch.indicators ||
+          patch.indicators.length !== data.indicators.length) { return false; }
+      data.asOf = patch.asOf;
+      data.source = patch.source;
+      data.indicators = patch.indicators;
+      data.units.features.forEach(function (f) {
+        var u = patch.units[f.properties.code];
+        if (u) { f.properties.st = u.st; f.properties.n = u.n; }
+      });
+      data.facilities.serv = patch.serv;
+      unitsLayer.setStyle(styleFor);
+      titleEls.asOf.textContent = T.as_of + (zh ? '：' : ': ') + data.asOf;
+      titleEls.source.textContent = T.source + (zh ? '：' : ': ') + data.source;
+      renderTitle();
+      renderLegend();
+      return true;
+    }
     function highlight(code) {
       var prev = selected;
       selected = (code !== null && code !== undefined && byCode[code]) ? code : null;
@@ -428,6 +452,8 @@
       map: map,
       zoomTo: zoomTo,
       setIndicator: setIndicator,
+      update: update,
+      asOf: function () { return data.asOf; },
       indicator: function () { return data.indicators[cur].id; },
       indicators: function () { return data.indicators.map(function (ind) { return ind.id; }); },
       search: search,

@@ -153,6 +153,28 @@ def test_map_click_through_web_channel_fills_detail(make_window, qtbot) -> None:
     assert w.session.unit_code == other_code
 
 
+def test_year_change_updates_the_drawn_map_in_place(make_window, qtbot) -> None:
+    from coverage_gis.mapexport import format_indicator_line
+
+    w = make_window()
+    page = w.map.path
+    loads: list[bool] = []
+    w.map.view.loadStarted.connect(lambda: loads.append(True))
+    w.year_slider.setValue(2021)
+    qtbot.waitUntil(lambda: w.session.result.as_of.year == 2021, timeout=20_000)
+    idle(qtbot, w)
+    qtbot.waitUntil(
+        lambda: js(qtbot, w, "window.coverageGis.asOf()") == w.session.result.as_of.isoformat(),
+        timeout=10_000,
+    )
+    assert loads == [] and w.map.path == page  # no reload: updated through coverageGis.update
+    ir = w.session.result.indicator(w.session.indicator_id)
+    shown = js(qtbot, w, "document.querySelector('.cg-value').textContent")
+    assert shown == format_indicator_line(ir, "zh")
+    # a patch from other inputs is refused, so the window falls back to a reload
+    assert js(qtbot, w, "window.coverageGis.update({key: 'other', indicators: []})") is False
+
+
 def test_indicator_picked_on_the_map_selects_the_table_row(make_window, qtbot) -> None:
     w = make_window()
     target = "T2-19"

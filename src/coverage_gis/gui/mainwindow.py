@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from coverage_gis.gui import paths
 from coverage_gis.gui.dialogs import ExportNotice, MappingDialog
 from coverage_gis.gui.i18n import language, set_language, tr
-from coverage_gis.gui.mapview import MapView, write_map_html
+from coverage_gis.gui.mapview import MapView, map_indicators, map_patch, write_map_html
 from coverage_gis.gui.model import (
     PLAN_YEARS,
     AuditSession,
@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self._map_serial = 0
         self._render_running = False
         self._render_pending = False
+        # indicator order and language of the page on screen (for in-place updates)
+        self._page_indicators: list[str] | None = None
+        self._page_lang = ""
         self._eval_running = False
         self._eval_pending = False
         self._previews: dict[str, list[FilePreview]] = {}
@@ -784,8 +787,14 @@ class MainWindow(QMainWindow):
             self.session.select_unit(code)
 
     # ------------------------------------------------------------------ map
-    def render_map(self) -> None:
-        """Write the map page for the current result (worker) and load it."""
+    def render_map(self, *, full: bool = False) -> None:
+        """Show the current result on the map.
+
+        When the page on screen was drawn from the same inputs (only the date or options
+        changed), it is updated in place through ``coverageGis.update`` — a reload of the
+        page would block the UI thread for 100–200 ms. Otherwise (or when the page refuses
+        the update) the page is written by a worker and loaded.
+        """
         result = self.session.result
         if result is None:
             return
@@ -793,9 +802,46 @@ class MainWindow(QMainWindow):
             self._render_pending = True
             return
         self._render_running = True
+        lang = language()
+        in_place = (
+            not full
+            and self.map.ready
+            and self._page_indicators is not None
+            and self._page_lang == lang
+        )
+        if in_place:
+            indicators = self._page_indicators
+
+            def patch_work(progress: Callable[[str, str], None]) -> dict[str, Any]:
+                progress("更新地图", "updating the map")
+                return map_patch(result, indicators, lang=lang)
+
+            def patched(patch: dict[str, Any]) -> None:
+                def answered(ok: bool) -> None:
+                    self._render_running = False
+                    if not ok:
+                        self.render_map(full=True)
+                    elif self._render_pending:
+                        self._render_pending = False
+                        self.render_map()
+
+                self.map.apply_update(patch, answered)
+
+            def patch_failed(_exc: BaseException) -> None:
+                self._render_running = False
+
+            self.runner.start(
+                patch_work,
+                title=tr("更新地图", "Updating the map"),
+                on_done=patched,
+                on_error=patch_failed,
+                dialog=False,
+            )
+            return
         self._map_serial += 1
         path = Path(self._tmp.name) / f"map_{self._map_serial}.html"
-        indicator, lang = self.session.indicator_id, language()
+        indicator = self.session.indicator_id
+        indicators = map_indicators(result, indicator)
 
         def work(progress: Callable[[str, str], None]) -> Path:
             progress("绘制地图", "drawing the map")
@@ -803,6 +849,7 @@ class MainWindow(QMainWindow):
 
         def done(written: Path) -> None:
             self._render_running = False
+            self._page_indicators, self._page_lang = indicators, lang
             old = self.map.path
             self.map.load(written)
             if old is not None and old != written:

@@ -66,6 +66,14 @@ def write_map_html(
     )
 
 
+def map_patch(result: AuditResult, indicators: list[str] | None, *, lang: str) -> dict[str, Any]:
+    """The in-place update for a page drawn by :func:`write_map_html` from the same inputs
+    with the same ``indicators`` order (worker-safe: no Qt)."""
+    from coverage_gis.mapexport import map_update
+
+    return map_update(result, indicators, lang="en" if lang == "en" else "zh")
+
+
 def _qwebchannel_js() -> str:
     f = QFile(":/qtwebchannel/qwebchannel.js")
     if not f.open(QIODevice.OpenModeFlag.ReadOnly):
@@ -201,6 +209,23 @@ class MapView(QWidget):
             self._set_boundaries_js(False)
         if self._unit:
             self._call("zoomTo", self._unit)
+
+    def apply_update(self, patch: dict[str, Any], on_result: Any) -> None:
+        """Update the drawn page in place (``coverageGis.update``); ``on_result(bool)``.
+
+        ``False`` means the page refused the patch (drawn from other inputs) or is not
+        ready; the caller then reloads the page.
+        """
+        if not self.ready:
+            on_result(False)
+            return
+        payload = json.dumps(patch, ensure_ascii=False)
+        self.page.runJavaScript(
+            "(function(){var g=window.coverageGis;"
+            f"return !!(g && typeof g.update==='function' && g.update({payload}));}})()",
+            0,
+            lambda ok: on_result(bool(ok)),
+        )
 
     # -- commands -------------------------------------------------------------------------
     def _call(self, method: str, *args: Any) -> None:

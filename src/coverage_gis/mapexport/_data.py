@@ -5,6 +5,7 @@ Nothing here imports folium or matplotlib; both the HTML and the static map use 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -37,6 +38,7 @@ __all__ = [
     "format_indicator_line",
     "map_facilities",
     "map_payload",
+    "map_update",
     "resolve_tianditu_key",
     "shift_to_gcj02",
     "simplify_units",
@@ -488,8 +490,10 @@ def map_payload(
 
     bounds = shapely.total_bounds(geoms)
     as_of = result.as_of.isoformat()
+    key = _page_key(codes, fac, [ir.indicator.id for ir in irs], type_order, lang, basemap)
     return {
         "version": 1,
+        "key": key,
         "lang": lang,
         "title": title or text("default_title", lang),
         "catalog": catalog.name_zh if lang == "zh" else catalog.name_en,
@@ -548,6 +552,57 @@ def map_payload(
                 "note_gcj",
             )
         },
+    }
+
+
+def _page_key(
+    codes: list[str],
+    fac: pd.DataFrame,
+    indicator_ids: list[str],
+    type_order: list[str],
+    lang: str,
+    basemap: str,
+) -> str:
+    """What a drawn page is made of (units, facility rows, indicator and type order,
+    language, basemap): a date-only update may be applied only to a page with the same key."""
+    h = hashlib.sha1(usedforsecurity=False)
+    for part in (codes, indicator_ids, type_order, [lang, basemap]):
+        h.update(json.dumps(part, ensure_ascii=False).encode("utf-8"))
+    h.update(np.ascontiguousarray(fac["source_row"].to_numpy(dtype=np.int64)).tobytes())
+    h.update(
+        json.dumps(fac["source_file"].astype(str).unique().tolist(), ensure_ascii=False).encode(
+            "utf-8"
+        )
+    )
+    h.update(json.dumps(fac["type_code"].astype(str).tolist()).encode("utf-8"))
+    return h.hexdigest()
+
+
+def map_update(
+    result: AuditResult,
+    indicators: Sequence[str] | None = None,
+    *,
+    basemap: str = "none",
+    title: str | None = None,
+    lang: Lang = "zh",
+) -> dict[str, Any]:
+    """The date-dependent part of :func:`map_payload`, for ``coverageGis.update(patch)``.
+
+    When only the evaluation date or the audit options change, a page already drawn for the
+    same inputs can be updated in place (statuses, counts, title, legend, facility
+    in-service flags) instead of being reloaded. ``patch["key"]`` must equal the page's.
+    """
+    full = map_payload(result, indicators, basemap=basemap, title=title, lang=lang)
+    return {
+        "key": full["key"],
+        "asOf": full["asOf"],
+        "source": full["source"],
+        "indicators": full["indicators"],
+        "units": {
+            f["properties"]["code"]: {"st": f["properties"]["st"], "n": f["properties"]["n"]}
+            for f in full["units"]["features"]
+        },
+        "serv": full["facilities"]["serv"],
     }
 
 
