@@ -305,3 +305,19 @@ def test_row_order_and_file_split_do_not_change_results(catalog, points, seed, f
         shuffled.accounting["rows_read"]
         == shuffled.accounting["rows_used"] + shuffled.accounting["rows_excluded"]
     ).all()
+
+
+def test_county_rollup_count_leaves_out_functional_zones(units, catalog):
+    fac = fac_rows(
+        {"type_raw": ASHES, "lon": 120.05, "lat": 31.05},  # A (counted)
+        {"type_raw": ASHES, "lon": 120.25, "lat": 31.05},  # F (功能区, not counted)
+    )
+    by = (
+        audit(units, fac, catalog, "2025-01-01")
+        .indicator("T2-19")
+        .by_county.set_index("county_code")
+    )
+    assert by.loc["320501", ["count", "numerator", "denominator"]].tolist() == [1, 1, 2]
+    with_fz = audit(units, fac, catalog, "2025-01-01", AuditOptions(include_functional_zones=True))
+    by2 = with_fz.indicator("T2-19").by_county.set_index("county_code")
+    assert by2.loc["320501", ["count", "numerator", "denominator"]].tolist() == [2, 2, 3]

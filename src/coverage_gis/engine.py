@@ -445,8 +445,11 @@ class PreparedAudit:
         by["count"] = (
             cnt
             if ind.level == "county"
+            # township indicators: facilities in counted units only, like the numerator
             else np.bincount(
-                self._unit_county(units), weights=cnt, minlength=len(county_codes)
+                self._unit_county(units),
+                weights=np.where(units["counted"].to_numpy(dtype=bool), cnt, 0),
+                minlength=len(county_codes),
             ).astype("int64")
         )
         _finish_by_county(by, ind, scale=100.0)
