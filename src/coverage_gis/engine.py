@@ -42,7 +42,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -624,6 +626,13 @@ def locate_facilities(
     return unit, multi
 
 
+@lru_cache(maxsize=1)
+def _locate_pool() -> ThreadPoolExecutor:
+    """One long-lived thread for point location, reused by every ``prepare`` call
+    (no thread is created and torn down per audit)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-locate")
+
+
 def prepare(
     units: gpd.GeoDataFrame,
     facilities: pd.DataFrame,
@@ -678,6 +687,21 @@ def prepare(
     )
     type_idx = tmap[tcodes] if n else np.zeros(0, dtype=np.int64)
     row_ok = fac["row_error"].isna().to_numpy()
+    lon = fac["lon"].to_numpy(dtype=float)
+    lat = fac["lat"].to_numpy(dtype=float)
+    has_xy = np.isfinite(lon) & np.isfinite(lat) & row_ok
+    # the point-in-polygon pass (numpy and GEOS, mostly without the GIL) runs on a worker
+    # thread while the type and name matching below (Python objects) runs here
+    locating = (
+        _locate_pool().submit(
+            locate_facilities,
+            units,
+            np.where(has_xy, lon, np.nan),
+            np.where(has_xy, lat, np.nan),
+        )
+        if located is None
+        else None
+    )
     unknown = (type_idx < 0) & row_ok
     if unknown.any():
         vc = fac.loc[unknown].groupby(["source_file", "type_raw"], dropna=False, sort=False).size()
@@ -695,29 +719,6 @@ def prepare(
                     suggestion="在目录的 aliases 中加入该名称，或修正数据 / add it to a type's aliases or fix the data",
                 )
             )
-
-    # 2. spatial assignment: one vectorised point-in-polygon pass for all points
-    lon = fac["lon"].to_numpy(dtype=float)
-    lat = fac["lat"].to_numpy(dtype=float)
-    has_xy = np.isfinite(lon) & np.isfinite(lat) & row_ok
-    if located is None:
-        located = locate_facilities(
-            units, np.where(has_xy, lon, np.nan), np.where(has_xy, lat, np.nan)
-        )
-    spatial = np.where(has_xy, located[0], -1)
-    multi = located[1] & has_xy & (spatial >= 0)
-    if multi.any():
-        out.extend(
-            _row_finding(
-                fac,
-                np.flatnonzero(multi),
-                severity="info",
-                code="point_on_shared_edge",
-                message_zh="坐标位于相邻镇(街道)的共同边界上，按代码最小者归属",
-                message_en="Point lies on a boundary shared by several units; assigned to the smallest unit code",
-                column="lon/lat",
-            )
-        )
 
     # 3. named units and counties
     # names are matched once per distinct (unit name, county name) pair, on integer codes
@@ -747,6 +748,25 @@ def prepare(
 
     nonblank = np.array([str(v).strip() != "" for v in nuniq] + [False], dtype=bool)
     has_name = nonblank[ncodes] if n else np.zeros(0, dtype=bool)
+
+    # 2. spatial assignment: one vectorised point-in-polygon pass for all points
+    if locating is not None:
+        located = locating.result()
+    assert located is not None
+    spatial = np.where(has_xy, located[0], -1)
+    multi = located[1] & has_xy & (spatial >= 0)
+    if multi.any():
+        out.extend(
+            _row_finding(
+                fac,
+                np.flatnonzero(multi),
+                severity="info",
+                code="point_on_shared_edge",
+                message_zh="坐标位于相邻镇(街道)的共同边界上，按代码最小者归属",
+                message_en="Point lies on a boundary shared by several units; assigned to the smallest unit code",
+                column="lon/lat",
+            )
+        )
     unresolved = has_name & (named < 0) & row_ok
     if unresolved.any():
         vc = fac.loc[unresolved].groupby(["source_file", "unit_name"], sort=False).size()

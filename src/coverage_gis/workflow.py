@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,17 @@ class AuditInputs:
     inputs: list[dict[str, Any]] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1)
+def _reader_pool() -> ThreadPoolExecutor:
+    """One long-lived reader thread for the whole process.
+
+    pyproj keeps per-thread state; short-lived threads that used it have been seen to crash
+    the process later (the desktop app hit this with pooled Qt threads), so file reading
+    ahead of the boundaries always happens on this same, never-ending thread.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-reader")
+
+
 def load_inputs(
     boundaries: str | Path,
     facilities: Sequence[str | Path],
@@ -101,12 +114,26 @@ def load_inputs(
         problems become error findings instead, so that every one is reported at once.
     """
     from coverage_gis.io.boundaries import read_boundaries
-    from coverage_gis.io.facilities import read_facility_file
 
-    progress("读取边界", "reading boundaries")
-    units, findings = read_boundaries(
-        boundaries, layer=boundaries_layer, crs=boundaries_crs, mapping=boundary_mapping
-    )
+    # The facility files are read on a worker thread while the boundaries are read and
+    # checked here: file reads, Arrow decoding and GEOS checks release the GIL, so the two
+    # overlap on two cores. Results are combined in the original order (boundary findings
+    # first, then each file's), and a boundary error still wins over a facility error.
+    plans = [_facility_plan(p, facilities_crs, column_mapping) for p in facilities]
+    pool = _reader_pool()
+    futures = [
+        pool.submit(_read_facilities, p, mapping, declared, encoding)
+        for p, declared, mapping in plans
+    ]
+    try:
+        progress("读取边界", "reading boundaries")
+        units, findings = read_boundaries(
+            boundaries, layer=boundaries_layer, crs=boundaries_crs, mapping=boundary_mapping
+        )
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
     inputs: list[dict[str, Any]] = [
         {
             "role": "boundaries",
@@ -116,22 +143,20 @@ def load_inputs(
         }
     ]
     frames = []
-    for p in facilities:
+    for (p, declared, _mapping), fut in zip(plans, futures, strict=True):
         progress(f"读取设施 {Path(p).name}", f"reading facilities {Path(p).name}")
-        declared = (
-            facilities_crs.get(Path(p).name, facilities_crs.get(str(p)))
-            if isinstance(facilities_crs, Mapping)
-            else facilities_crs
-        )
-        mapping = column_mapping
-        if column_mapping and all(isinstance(v, Mapping) for v in column_mapping.values()):
-            mapping = column_mapping.get(Path(p).name, column_mapping.get(str(p)))  # type: ignore[assignment]
-        frame, f = read_facility_file(
-            p,
-            mapping=mapping,  # type: ignore[arg-type]
-            crs=declared or "wgs84",
-            encoding=encoding,
-        )
+        try:  # hashed while the reader thread works; its errors come first
+            digest: str | None = file_sha256(p)
+        except OSError:
+            digest = None
+        try:
+            frame, f = fut.result()
+        except BaseException:
+            for later in futures:
+                later.cancel()
+            raise
+        if digest is None:
+            digest = file_sha256(p)
         frames.append(frame)
         findings.extend(f)
         suggestion = _suggest(units, frame, declared, str(p))
@@ -141,7 +166,7 @@ def load_inputs(
             {
                 "role": "facilities",
                 "path": str(p),
-                "sha256": file_sha256(p),
+                "sha256": digest,
                 "rows": len(frame),
                 "crs": declared or "wgs84",
                 "crs_declared": declared is not None,
@@ -157,6 +182,35 @@ def load_inputs(
         else pd.concat([empty_facilities(), *frames], ignore_index=True)
     )
     return AuditInputs(units=units, facilities=fac, findings=findings, inputs=inputs)
+
+
+def _facility_plan(
+    path: str | Path,
+    facilities_crs: str | Mapping[str, str] | None,
+    column_mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None,
+) -> tuple[str | Path, str | None, Mapping[str, str] | None]:
+    """The declared CRS and column mapping that apply to one facility file."""
+    declared = (
+        facilities_crs.get(Path(path).name, facilities_crs.get(str(path)))
+        if isinstance(facilities_crs, Mapping)
+        else facilities_crs
+    )
+    mapping = column_mapping
+    if column_mapping and all(isinstance(v, Mapping) for v in column_mapping.values()):
+        mapping = column_mapping.get(Path(path).name, column_mapping.get(str(path)))  # type: ignore[assignment]
+    return path, declared, mapping  # type: ignore[return-value]
+
+
+def _read_facilities(
+    path: str | Path,
+    mapping: Mapping[str, str] | None,
+    declared: str | None,
+    encoding: str | None,
+) -> tuple[pd.DataFrame, Findings]:
+    """Read one facility file (run on the reader thread of :func:`load_inputs`)."""
+    from coverage_gis.io.facilities import read_facility_file
+
+    return read_facility_file(path, mapping=mapping, crs=declared or "wgs84", encoding=encoding)
 
 
 def _suggest(units: gpd.GeoDataFrame, frame: pd.DataFrame, declared: str | None, file: str) -> Any:
