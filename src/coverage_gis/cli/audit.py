@@ -101,6 +101,34 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def evaluation_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that evaluates: date, manual values, 功能区, errors."""
+    opts = [
+        click.option(
+            "--as-of", help="评估日期 YYYY-MM-DD（默认今天）/ evaluation date (default today)"
+        ),
+        click.option(
+            "--values",
+            "values_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="人工填报指标值 TOML / manual indicator values",
+        ),
+        click.option(
+            "--include-functional-zones",
+            is_flag=True,
+            help="功能区计入镇(街道)分母 / count 功能区 in township denominators",
+        ),
+        click.option(
+            "--allow-errors",
+            is_flag=True,
+            help="排除有错误的行后继续 / exclude rows with errors and go on",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
 def _crs_option(values: tuple[str, ...]) -> str | dict[str, str] | None:
     if not values:
         return None  # undeclared: read as WGS84 and suggest a system from the named units
@@ -195,21 +223,7 @@ def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps
 
 @cli.command()
 @input_options
-@click.option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）/ evaluation date (default today)")
-@click.option(
-    "--values",
-    "values_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="人工填报指标值 TOML / manual indicator values",
-)
-@click.option(
-    "--include-functional-zones",
-    is_flag=True,
-    help="功能区计入镇(街道)分母 / count 功能区 in township denominators",
-)
-@click.option(
-    "--allow-errors", is_flag=True, help="排除有错误的行后继续 / exclude rows with errors and go on"
-)
+@evaluation_options
 @click.option(
     "--out",
     "-o",

@@ -9,26 +9,12 @@ from typing import Any
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.cli.audit import _load, _Steps, input_options
+from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options
 
 
 @cli.command("map")
 @input_options
-@click.option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）/ evaluation date (default today)")
-@click.option(
-    "--values",
-    "values_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="人工填报指标值 TOML / manual indicator values",
-)
-@click.option(
-    "--include-functional-zones",
-    is_flag=True,
-    help="功能区计入镇(街道)分母 / count 功能区 in township denominators",
-)
-@click.option(
-    "--allow-errors", is_flag=True, help="排除有错误的行后继续 / exclude rows with errors and go on"
-)
+@evaluation_options
 @click.option(
     "--indicator",
     "indicators",
