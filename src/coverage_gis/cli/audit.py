@@ -221,6 +221,34 @@ def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps
     return prepared.evaluate(kw["as_of"] or dt.date.today())
 
 
+def evaluate_from_options(kw: dict[str, Any], steps: _Steps) -> Any:
+    """Catalogue, inputs and evaluation options → :class:`AuditResult` (``audit`` and ``map``).
+
+    Uses the Dask engine when the command has ``--engine dask``.
+    """
+    from coverage_gis.catalog import load_catalog
+    from coverage_gis.results import AuditOptions
+    from coverage_gis.workflow import load_manual_values, run_audit
+
+    steps("读取指标目录", "loading catalogue")
+    catalog = load_catalog(kw["catalog"])
+    inputs = _load(kw, steps)
+    options = AuditOptions(
+        include_functional_zones=kw["include_functional_zones"],
+        manual_values=load_manual_values(kw["values_file"]),
+    )
+    if kw.get("engine") == "dask":
+        return _run_dask(inputs, catalog, kw, options, steps)
+    return run_audit(
+        inputs,
+        catalog,
+        kw["as_of"] or dt.date.today(),
+        options,
+        allow_errors=kw["allow_errors"],
+        progress=steps,
+    )
+
+
 @cli.command()
 @input_options
 @evaluation_options
@@ -259,31 +287,11 @@ def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps
 )
 def audit(**kw: Any) -> None:
     """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
-    from coverage_gis.catalog import load_catalog
     from coverage_gis.export_tables import audit_to_dict, format_indicator_table
-    from coverage_gis.results import AuditOptions
-    from coverage_gis.workflow import load_manual_values, run_audit
 
     fmts = _parse_formats(kw["formats"])
     steps = _Steps(kw["quiet"] or kw["as_json"])
-    steps("读取指标目录", "loading catalogue")
-    catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps)
-    options = AuditOptions(
-        include_functional_zones=kw["include_functional_zones"],
-        manual_values=load_manual_values(kw["values_file"]),
-    )
-    if kw["engine"] == "dask":
-        result = _run_dask(inputs, catalog, kw, options, steps)
-    else:
-        result = run_audit(
-            inputs,
-            catalog,
-            kw["as_of"] or dt.date.today(),
-            options,
-            allow_errors=kw["allow_errors"],
-            progress=steps,
-        )
+    result = evaluate_from_options(kw, steps)
     steps("写出结果", "writing outputs")
     written = _write_formats(result, kw["out"], fmts, kw["lang"])
     steps.close()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options
+from coverage_gis.cli.audit import _Steps, evaluate_from_options, evaluation_options, input_options
 
 
 @cli.command("map")
@@ -51,27 +50,10 @@ from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_opti
 )
 def map_cmd(**kw: Any) -> None:
     """输出离线交互式缺口地图 / Write the offline interactive gap map (one HTML file)."""
-    from coverage_gis.catalog import load_catalog
     from coverage_gis.mapexport import default_indicators, export_gap_map, export_static_map
-    from coverage_gis.results import AuditOptions
-    from coverage_gis.workflow import load_manual_values, run_audit
 
     steps = _Steps(kw["quiet"])
-    steps("读取指标目录", "loading catalogue")
-    catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps)
-    options = AuditOptions(
-        include_functional_zones=kw["include_functional_zones"],
-        manual_values=load_manual_values(kw["values_file"]),
-    )
-    result = run_audit(
-        inputs,
-        catalog,
-        kw["as_of"] or dt.date.today(),
-        options,
-        allow_errors=kw["allow_errors"],
-        progress=steps,
-    )
+    result = evaluate_from_options(kw, steps)
     indicators = list(kw["indicators"]) or default_indicators(result)
     steps("绘制交互地图", "drawing the interactive map")
     written = [
