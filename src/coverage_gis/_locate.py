@@ -28,7 +28,9 @@ import shapely
 
 __all__ = ["PolygonIndex", "locate_points"]
 
-_CHUNK = 32_768
+#: Points per numpy pass: small enough that the temporaries stay in cache and are reused by
+#: the allocator (larger chunks measured 10-60 % slower on a 2-core machine).
+_CHUNK = 4_096
 _REL_TOL = 1e-12  # far above the ~1e-15 relative error of the cross product
 
 
@@ -38,11 +40,10 @@ class PolygonIndex:
 
     geoms: np.ndarray
     bounds: np.ndarray
-    ex: np.ndarray  # edge start x, grouped by polygon
-    ey: np.ndarray  # edge start y
-    edx: np.ndarray  # x2 - x1
-    edy: np.ndarray  # y2 - y1
-    ey2: np.ndarray  # edge end y (exact, for the straddle test)
+    #: One row per ring edge, grouped by polygon: start x, start y, x2 - x1, y2 - y1 and the
+    #: exact end y (for the straddle test). One row is gathered per candidate edge: a single
+    #: ``take`` instead of five separate gathers.
+    edges: np.ndarray
     edge_start: np.ndarray
     edge_count: np.ndarray
     origin: tuple[float, float]
@@ -88,11 +89,15 @@ class PolygonIndex:
         return cls(
             geoms=geoms,
             bounds=bounds,
-            ex=np.ascontiguousarray(edges[:, 0]),
-            ey=np.ascontiguousarray(edges[:, 1]),
-            edx=edges[:, 2] - edges[:, 0],
-            edy=edges[:, 3] - edges[:, 1],
-            ey2=np.ascontiguousarray(edges[:, 3]),
+            edges=np.column_stack(
+                [
+                    edges[:, 0],
+                    edges[:, 1],
+                    edges[:, 2] - edges[:, 0],
+                    edges[:, 3] - edges[:, 1],
+                    edges[:, 3],
+                ]
+            ),
             edge_start=edge_start,
             edge_count=edge_count,
             origin=(x0, y0),
@@ -103,57 +108,60 @@ class PolygonIndex:
         )
 
     def covering_pairs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (point index, polygon index) where the polygon covers the point."""
+        """Pairs (point index, polygon index) where the polygon covers the point.
+
+        Gathers use ``ndarray.take`` (markedly faster than fancy indexing for 1-D arrays)
+        and boolean selections are turned into one index array that is taken from.
+        """
         ny, nx = self.shape
         cx = np.floor((x - self.origin[0]) / self.cell)
         cy = np.floor((y - self.origin[1]) / self.cell)
         ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
         cid = np.where(ok, cy * nx + cx, 0).astype(np.int64)
-        start = self.cell_start[cid]
-        cnt = np.where(ok, self.cell_start[cid + 1] - start, 0)
+        start = self.cell_start.take(cid)
+        cnt = np.where(ok, self.cell_start.take(cid + 1) - start, 0)
         p = np.repeat(np.arange(len(x)), cnt)
         off = np.arange(len(p)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        g = self.cell_poly[start[p] + off]
-        b = self.bounds[g]
-        px, py = x[p], y[p]
-        keep = (px >= b[:, 0]) & (px <= b[:, 2]) & (py >= b[:, 1]) & (py <= b[:, 3])
-        p, g, px, py = p[keep], g[keep], px[keep], py[keep]
-        ne = self.edge_count[g]
+        g = self.cell_poly.take(start.take(p) + off)
+        b = self.bounds.take(g, axis=0)
+        px, py = x.take(p), y.take(p)
+        keep = np.flatnonzero((px >= b[:, 0]) & (px <= b[:, 2]) & (py >= b[:, 1]) & (py <= b[:, 3]))
+        p, g, px, py = p.take(keep), g.take(keep), px.take(keep), py.take(keep)
+        ne = self.edge_count.take(g)
         ends = np.cumsum(ne)
-        eidx = np.repeat(self.edge_start[g] - (ends - ne), ne) + np.arange(
+        eidx = np.repeat(self.edge_start.take(g) - (ends - ne), ne) + np.arange(
             int(ends[-1]) if len(ends) else 0
         )
         pe = np.repeat(np.arange(len(p)), ne)
-        qx, qy = px[pe], py[pe]
-        ex, ey, edx, edy = self.ex[eidx], self.ey[eidx], self.edx[eidx], self.edy[eidx]
+        qx, qy = px.take(pe), py.take(pe)
+        ex, ey, edx, edy, ey2 = self.edges.take(eidx, axis=0).T
         ry = qy - ey
         a = edx * ry
         c = edy * (qx - ex)
         cross = a - c
-        straddle = (ry < 0) != (self.ey2[eidx] > qy)
+        straddle = (ry < 0) != (ey2 > qy)
         crossing = straddle & ((cross > 0) == (edy > 0))
         odd = np.logical_xor.reduceat(crossing, ends - ne) if len(p) else np.zeros(0, bool)
         close = np.flatnonzero(np.abs(cross) <= _REL_TOL * (np.abs(a) + np.abs(c)))
         if len(close):  # on or next to an edge: is the point within the edge's extent?
-            k = eidx[close]
-            bx, by = qx[close], qy[close]
-            x2, y2 = self.ex[k] + self.edx[k], self.ey2[k]
+            k0, k1, k2, k3 = ex.take(close), ey.take(close), edx.take(close), ey2.take(close)
+            bx, by = qx.take(close), qy.take(close)
+            x2 = k0 + k2
             in_box = (
-                (bx >= np.minimum(self.ex[k], x2))
-                & (bx <= np.maximum(self.ex[k], x2))
-                & (by >= np.minimum(self.ey[k], y2))
-                & (by <= np.maximum(self.ey[k], y2))
+                (bx >= np.minimum(k0, x2))
+                & (bx <= np.maximum(k0, x2))
+                & (by >= np.minimum(k1, k3))
+                & (by <= np.maximum(k1, k3))
             )
-            near = close[straddle[close] | in_box]
+            near = close[straddle.take(close) | in_box]
         else:
             near = close
-        unsure = np.zeros(len(p), dtype=bool)
-        unsure[pe[near]] = True
-        if unsure.any():
-            u = np.flatnonzero(unsure)
-            shapely.prepare(self.geoms[np.unique(g[u])])
-            odd[u] = shapely.intersects_xy(self.geoms[g[u]], px[u], py[u])
-        return p[odd], g[odd]
+        if len(near):
+            u = np.unique(pe.take(near))
+            shapely.prepare(self.geoms[np.unique(g.take(u))])
+            odd[u] = shapely.intersects_xy(self.geoms[g.take(u)], px.take(u), py.take(u))
+        hit = np.flatnonzero(odd)
+        return p.take(hit), g.take(hit)
 
 
 def _geos_pairs(
