@@ -21,6 +21,7 @@ from coverage_gis.cli import main
 from coverage_gis.engine import audit
 from coverage_gis.io.facilities import _vector_facilities, read_facility_file
 from coverage_gis.io.geoparquet import write_facilities_parquet
+from coverage_gis.schema import TEXT_DTYPE
 from tests.conftest import fac_rows, make_units
 
 _BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "make_national_data.py"
@@ -118,7 +119,10 @@ def test_geoparquet_round_trip(tmp_path, national, monkeypatch):
     monkeypatch.setattr(geoparquet, "_BATCH_ROWS", 1000)  # batch by batch, same table
     pd.testing.assert_frame_equal(read_facility_file(written)[0], back)
     assert not meta or b"geo" not in meta
-    assert back["meets_standard"].dtype == "boolean" and back["name"].dtype == object
+    assert back["meets_standard"].dtype == "boolean"
+    # free text stays Arrow-backed (no Python object per name); matched columns are objects
+    assert back["name"].dtype == TEXT_DTYPE and back["address"].dtype == TEXT_DTYPE
+    assert back["type_raw"].dtype == object and back["unit_name"].dtype == object
 
 
 def test_audit_writes_geoparquet_results(tmp_path, national):
@@ -171,3 +175,49 @@ def test_dask_engine_equals_in_process(national, catalog):
     pd.testing.assert_frame_equal(got.accounting, want.accounting)
     assert [r.to_dict() for r in got.indicators] == [r.to_dict() for r in want.indicators]
     assert any(f.code == "point_on_shared_edge" for f in got.findings)
+
+
+def test_location_started_ahead_is_used_only_for_the_same_inputs(catalog):
+    from coverage_gis.engine import locate_ahead, prepare
+
+    units = make_units()
+    fac = fac_rows(
+        {"name": "a", "type_raw": "骨灰堂", "lon": 120.05, "lat": 31.05},
+        {"name": "d", "type_raw": "骨灰堂", "lon": 120.15, "lat": 31.15},
+        {"name": "x", "type_raw": "骨灰堂"},  # no coordinates
+    )
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    pending = locate_ahead(units, lon, lat)
+    assert pending.matches(units, fac)
+    same = prepare(units, fac, catalog, located=pending)
+    np.testing.assert_array_equal(same.unit_idx, prepare(units, fac, catalog).unit_idx)
+    # coordinates changed after the location was started: it is not used
+    moved = fac.copy()
+    moved.loc[0, "lon"] = 120.12  # into 乙水街道
+    assert not pending.matches(units, moved)
+    got = prepare(units, moved, catalog, located=pending).facilities["unit_code"].tolist()
+    assert got[:2] == ["320501002", "320502102"]
+    # other units (even equal ones): not used either
+    assert not pending.matches(make_units(), fac)
+
+
+def test_load_inputs_locates_ahead_and_prepare_follows_later_edits(monkeypatch, catalog):
+    from coverage_gis import workflow
+
+    data = Path(__file__).parent / "data"
+    monkeypatch.setattr(workflow, "_LOCATE_AHEAD_ROWS", 1)
+    inputs = workflow.load_inputs(data / "grid_units.geojson", [data / "gcj02_list.csv"])
+    assert inputs.located is not None and inputs.located.matches(inputs.units, inputs.facilities)
+    first = workflow.prepare_audit(inputs, catalog, allow_errors=True)
+    monkeypatch.setattr(workflow, "_LOCATE_AHEAD_ROWS", 10**9)
+    plain = workflow.load_inputs(data / "grid_units.geojson", [data / "gcj02_list.csv"])
+    assert plain.located is None
+    pd.testing.assert_frame_equal(
+        first.facilities, workflow.prepare_audit(plain, catalog, allow_errors=True).facilities
+    )
+    # a row moved after reading is assigned where it now lies
+    row = int(np.flatnonzero(first.unit_idx >= 0)[0])
+    target = inputs.units.geometry.iloc[(first.unit_idx[row] + 1) % len(inputs.units)]
+    inputs.facilities.loc[row, ["lon", "lat"]] = [target.centroid.x, target.centroid.y]
+    again = workflow.prepare_audit(inputs, catalog, allow_errors=True)
+    assert again.unit_idx[row] == (first.unit_idx[row] + 1) % len(inputs.units)

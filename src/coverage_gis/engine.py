@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -64,8 +64,10 @@ __all__ = [
     "EXCLUSION_REASONS",
     "NOT_OPEN_STATUSES",
     "OPEN_STATUSES",
+    "PendingLocation",
     "PreparedAudit",
     "audit",
+    "locate_ahead",
     "locate_facilities",
     "prepare",
 ]
@@ -633,6 +635,54 @@ def _locate_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-locate")
 
 
+@dataclass(frozen=True)
+class PendingLocation:
+    """Point location started ahead of :func:`prepare` by :func:`locate_ahead`.
+
+    It remembers what it locates (the units object and copies of the coordinates), so that
+    :meth:`result_for` hands the answer only to a ``prepare`` of exactly those inputs.
+    """
+
+    units: gpd.GeoDataFrame
+    lon: np.ndarray
+    lat: np.ndarray
+    future: Future[tuple[np.ndarray, np.ndarray]]
+
+    def matches(self, units: gpd.GeoDataFrame, facilities: pd.DataFrame) -> bool:
+        """Whether ``units`` and the facilities' coordinates are those it was started with
+        (only then is its answer used; otherwise it is left to finish unused)."""
+        if units is not self.units or len(facilities) != len(self.lon):
+            return False
+        lon = facilities["lon"].to_numpy(dtype=float)
+        lat = facilities["lat"].to_numpy(dtype=float)
+        return bool(
+            np.array_equal(lon, self.lon, equal_nan=True)
+            and np.array_equal(lat, self.lat, equal_nan=True)
+        )
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """Wait for the answer of :func:`locate_facilities`."""
+        return self.future.result()
+
+
+def locate_ahead(units: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> PendingLocation:
+    """Start :func:`locate_facilities` on the engine's locating thread and return at once.
+
+    Readers use it to overlap the point-in-polygon pass with their remaining work (checks
+    of the boundaries, CRS suggestions) and with the type and name matching of
+    :func:`prepare`: pass it to :func:`prepare` as ``located``, which waits for it only when
+    it needs the answer.
+    ``units`` must be in EPSG:4326.
+    """
+    if units.crs is None or not units.crs.equals("EPSG:4326"):
+        raise ValueError("locate_ahead needs units in EPSG:4326")
+    lon = np.array(lon, dtype=float)  # copies: the facility table may change afterwards
+    lat = np.array(lat, dtype=float)
+    return PendingLocation(
+        units, lon, lat, _locate_pool().submit(locate_facilities, units, lon, lat)
+    )
+
+
 def prepare(
     units: gpd.GeoDataFrame,
     facilities: pd.DataFrame,
@@ -641,7 +691,7 @@ def prepare(
     options: AuditOptions | None = None,
     findings: Findings | None = None,
     inputs: list[dict[str, Any]] | None = None,
-    located: tuple[np.ndarray, np.ndarray] | None = None,
+    located: tuple[np.ndarray, np.ndarray] | PendingLocation | None = None,
 ) -> PreparedAudit:
     """Match types, assign every facility row to a unit, and account for every row.
 
@@ -661,8 +711,12 @@ def prepare(
         Descriptions of the input files (path, sha256 …), carried into the result.
     located
         The result of :func:`locate_facilities` for these rows when it was computed
-        elsewhere (e.g. partition by partition on a Dask cluster); computed here otherwise.
+        elsewhere (e.g. partition by partition on a Dask cluster), or a
+        :class:`PendingLocation` started by :func:`locate_ahead` (used if it was started
+        on these very units and coordinates); computed here otherwise.
     """
+    if isinstance(located, PendingLocation):
+        located = located if located.matches(units, facilities) else None
     opts = options or AuditOptions()
     units = _validate_units(units)
     schematic = bool(
@@ -752,6 +806,8 @@ def prepare(
     # 2. spatial assignment: one vectorised point-in-polygon pass for all points
     if locating is not None:
         located = locating.result()
+    elif isinstance(located, PendingLocation):
+        located = located.result()
     assert located is not None
     spatial = np.where(has_xy, located[0], -1)
     multi = located[1] & has_xy & (spatial >= 0)

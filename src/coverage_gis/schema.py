@@ -10,6 +10,13 @@ optional ``population``, ``pop_60plus``, ``households``, and ``geometry`` (Polyg
 ``lon``/``lat`` are WGS84 degrees after any GCJ-02/BD-09 conversion (NaN when missing).
 ``source_row`` is the row number the user sees in the source (Excel row, CSV line).
 ``row_error`` is set (and the row excluded) when the reader found an error in the row.
+
+Text columns come in two kinds. The free text that is only carried through to reports and
+maps (:data:`TEXT_COLUMNS`: ``name``, ``address``, nearly every value distinct) uses pandas'
+Arrow-backed string dtype (:data:`TEXT_DTYPE`, missing = NaN), so a national table of
+millions of rows never makes a Python object per name. The columns the engine matches on
+(type, unit and county names, status …) are ``object`` columns of ``str`` or ``None``: they
+hold few distinct values, shared as one object each.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import pandas as pd
 __all__ = [
     "FACILITY_COLUMNS",
     "FUNCTIONAL_ZONE_KINDS",
+    "TEXT_COLUMNS",
+    "TEXT_DTYPE",
     "UNIT_COLUMNS",
     "UNIT_OPTIONAL_COLUMNS",
     "coerce_facilities",
@@ -31,12 +40,15 @@ UNIT_OPTIONAL_COLUMNS = ("population", "pop_60plus", "households")
 #: Unit kinds that are functional zones (kept out of 镇(街道) denominators by default).
 FUNCTIONAL_ZONE_KINDS = frozenset({"功能区", "开发区", "管委会", "园区", "functional_zone"})
 
+#: Free-text columns stored as Arrow-backed strings (see the module docstring).
+TEXT_COLUMNS = ("name", "address")
+#: pandas' Arrow-backed string dtype with NaN for missing values (the pandas 3 default ``str``).
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
 _STR = (
     "source_file",
     "source_sheet",
-    "name",
     "type_raw",
-    "address",
     "county_name",
     "unit_name",
     "status",
@@ -128,11 +140,31 @@ def _arrow_strings(s: pd.Series) -> np.ndarray | None:
     return table[enc.indices.fill_null(len(enc.dictionary)).to_numpy()]
 
 
+def _text_series(s: pd.Series | None, n: int) -> pd.Series:
+    """A free-text column as :data:`TEXT_DTYPE`, without a Python object per value.
+
+    Arrow-backed strings are re-typed in C; other columns become ``str``/missing first
+    (:func:`_object_strings`) and are then handed to Arrow in one call.
+    """
+    if s is None:
+        return pd.Series(np.full(n, np.nan, dtype=object), dtype=TEXT_DTYPE)
+    if s.dtype == TEXT_DTYPE:
+        return s.reset_index(drop=True)
+    if getattr(s.dtype, "storage", None) == "pyarrow" or isinstance(s.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        arrow_type = getattr(s.dtype, "pyarrow_dtype", pa.string())
+        if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+            return s.astype(TEXT_DTYPE).reset_index(drop=True)
+    return pd.Series(_object_strings(s), dtype=object, copy=False).astype(TEXT_DTYPE)
+
+
 def coerce_facilities(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``df`` with every facility column present and typed.
 
-    Missing columns are added empty. Strings become pandas ``object`` columns holding
-    ``str`` or ``None``; numbers ``float64``; dates ``datetime64[ns]``; ``meets_standard``
+    Missing columns are added empty. :data:`TEXT_COLUMNS` become :data:`TEXT_DTYPE` (NaN
+    when missing); other strings become pandas ``object`` columns holding ``str`` or
+    ``None``; numbers ``float64``; dates ``datetime64[ns]``; ``meets_standard``
     the nullable ``boolean`` dtype; ``source_row`` ``int64``.
 
     Every conversion is vectorised (no Python loop over rows), so a million rows take a
@@ -151,7 +183,9 @@ def coerce_facilities(df: pd.DataFrame) -> pd.DataFrame:
     for col in FACILITY_COLUMNS:
         present = col in src.columns
         s = src[col] if present else None
-        if col in _STR:
+        if col in TEXT_COLUMNS:
+            cols[col] = _text_series(s, n)
+        elif col in _STR:
             cols[col] = (
                 pd.Series(_object_strings(s), dtype=object, copy=False)
                 if s is not None
@@ -196,6 +230,8 @@ _MARK = "coverage_gis.coerced"
 
 
 def _expected_dtype(col: str) -> object:
+    if col in TEXT_COLUMNS:
+        return TEXT_DTYPE
     if col in _STR:
         return np.dtype(object)
     if col in _FLOAT:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from coverage_gis._paths import data_path
 from coverage_gis.catalog import Catalog
-from coverage_gis.engine import PreparedAudit, prepare
+from coverage_gis.engine import PendingLocation, PreparedAudit, prepare
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Findings
 from coverage_gis.results import AuditOptions, AuditResult
@@ -43,6 +43,8 @@ __all__ = [
 Progress = Callable[[str, str], None]
 #: Most rows used to suggest a file's coordinate system (an even sample of larger files).
 _SUGGEST_SAMPLE = 5_000
+#: Facility rows from which point location starts while the inputs are still being read.
+_LOCATE_AHEAD_ROWS = 50_000
 
 
 def _silent(_zh: str, _en: str) -> None:
@@ -76,6 +78,9 @@ class AuditInputs:
     facilities: pd.DataFrame
     findings: Findings
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    #: Point location started while the inputs were read (used by :func:`prepare_audit`
+    #: when units and coordinates are still these).
+    located: PendingLocation | None = field(default=None, repr=False, compare=False)
 
 
 @lru_cache(maxsize=1)
@@ -87,6 +92,13 @@ def _reader_pool() -> ThreadPoolExecutor:
     ahead of the boundaries always happens on this same, never-ending thread.
     """
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-reader")
+
+
+@lru_cache(maxsize=1)
+def _checks_pool() -> ThreadPoolExecutor:
+    """One long-lived thread for the boundary checks of :func:`load_inputs`
+    (long-lived for the same reason as :func:`_reader_pool`)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-checks")
 
 
 def load_inputs(
@@ -113,12 +125,16 @@ def load_inputs(
         For unreadable files, missing columns or CRS (file-level problems). Row-level
         problems become error findings instead, so that every one is reported at once.
     """
-    from coverage_gis.io.boundaries import read_boundaries
+    from coverage_gis.engine import locate_ahead
+    from coverage_gis.io.boundaries import check_coverage, read_boundaries
+    from coverage_gis.schema import coerce_facilities, empty_facilities
 
-    # The facility files are read on a worker thread while the boundaries are read and
-    # checked here: file reads, Arrow decoding and GEOS checks release the GIL, so the two
-    # overlap on two cores. Results are combined in the original order (boundary findings
-    # first, then each file's), and a boundary error still wins over a facility error.
+    # Work is overlapped on two cores. The facility files are read on a worker thread while
+    # the boundaries are read here; the boundary checks (overlaps, gaps: GEOS, without the
+    # GIL) run on a second worker meanwhile; once both tables are there, the point-in-polygon
+    # pass starts on the engine's locating thread (used by prepare_audit) while the CRS
+    # suggestions are made here. Findings keep their order (boundaries, boundary checks,
+    # then each file's), and a boundary error still wins over a facility error.
     plans = [_facility_plan(p, facilities_crs, column_mapping) for p in facilities]
     pool = _reader_pool()
     futures = [
@@ -128,12 +144,17 @@ def load_inputs(
     try:
         progress("读取边界", "reading boundaries")
         units, findings = read_boundaries(
-            boundaries, layer=boundaries_layer, crs=boundaries_crs, mapping=boundary_mapping
+            boundaries,
+            layer=boundaries_layer,
+            crs=boundaries_crs,
+            mapping=boundary_mapping,
+            check=False,
         )
     except BaseException:
         for fut in futures:
             fut.cancel()
         raise
+    checking = _checks_pool().submit(check_coverage, units, file=str(boundaries))
     inputs: list[dict[str, Any]] = [
         {
             "role": "boundaries",
@@ -142,8 +163,8 @@ def load_inputs(
             "rows": len(units),
         }
     ]
-    frames = []
-    for (p, declared, _mapping), fut in zip(plans, futures, strict=True):
+    frames, file_findings, digests = [], [], []
+    for (p, _declared, _mapping), fut in zip(plans, futures, strict=True):
         progress(f"读取设施 {Path(p).name}", f"reading facilities {Path(p).name}")
         try:  # hashed while the reader thread works; its errors come first
             digest: str | None = file_sha256(p)
@@ -154,12 +175,31 @@ def load_inputs(
         except BaseException:
             for later in futures:
                 later.cancel()
+            checking.result()  # nothing left running behind the error
             raise
-        if digest is None:
-            digest = file_sha256(p)
         frames.append(frame)
+        file_findings.append(f)
+        digests.append(digest if digest is not None else file_sha256(p))
+    # one file: no concatenation (it would copy a national table once more)
+    fac = coerce_facilities(
+        frames[0]
+        if len(frames) == 1
+        else pd.concat([empty_facilities(), *frames], ignore_index=True)
+    )
+    located = (
+        locate_ahead(units, fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float))
+        if len(fac) >= _LOCATE_AHEAD_ROWS and len(units)
+        else None
+    )
+    suggestions = [
+        _suggest(units, frame, declared, str(p))
+        for (p, declared, _mapping), frame in zip(plans, frames, strict=True)
+    ]
+    findings.extend(checking.result())
+    for (p, declared, _mapping), frame, f, digest, suggestion in zip(
+        plans, frames, file_findings, digests, suggestions, strict=True
+    ):
         findings.extend(f)
-        suggestion = _suggest(units, frame, declared, str(p))
         if suggestion is not None:
             findings.add(suggestion.finding(declared))
         inputs.append(
@@ -173,15 +213,9 @@ def load_inputs(
                 "crs_suggested": suggestion.recommended if suggestion else None,
             }
         )
-    from coverage_gis.schema import coerce_facilities, empty_facilities
-
-    # one file: no concatenation (it would copy a national table once more)
-    fac = coerce_facilities(
-        frames[0]
-        if len(frames) == 1
-        else pd.concat([empty_facilities(), *frames], ignore_index=True)
+    return AuditInputs(
+        units=units, facilities=fac, findings=findings, inputs=inputs, located=located
     )
-    return AuditInputs(units=units, facilities=fac, findings=findings, inputs=inputs)
 
 
 def _facility_plan(
@@ -313,6 +347,7 @@ def prepare_audit(
         options=options,
         findings=inputs.findings,
         inputs=inputs.inputs,
+        located=inputs.located,
     )
 
 

@@ -183,6 +183,7 @@ def read_boundaries(
     layer: str | None = None,
     crs: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    check: bool = True,
 ) -> tuple[gpd.GeoDataFrame, Findings]:
     """Read township-level unit boundaries into the normalised unit table.
 
@@ -197,6 +198,10 @@ def read_boundaries(
     mapping
         Explicit ``{field: column}`` for code, name, county, county_code, kind,
         population, pop_60plus, households.
+    check
+        Report overlaps and gaps (:func:`check_coverage`). A caller that runs the check
+        itself (e.g. on another thread, as :func:`coverage_gis.workflow.load_inputs` does)
+        passes False.
 
     Returns
     -------
@@ -319,7 +324,8 @@ def read_boundaries(
             )
         out = out.set_geometry(geoms, crs=out.crs)
     out = out.to_crs(4326)
-    findings.extend(check_coverage(out, file=str(p)))
+    if check:
+        findings.extend(check_coverage(out, file=str(p)))
     ordered = ["code", "name", "county", "county_code", "kind"] + [
         c for c in ("population", "pop_60plus", "households", "schematic") if c in out.columns
     ]

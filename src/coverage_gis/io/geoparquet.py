@@ -24,7 +24,7 @@ import pandas as pd
 
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Findings
-from coverage_gis.schema import FACILITY_COLUMNS, coerce_facilities
+from coverage_gis.schema import FACILITY_COLUMNS, TEXT_COLUMNS, coerce_facilities
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -147,12 +147,16 @@ def read_facilities_parquet(
     # the peak memory is the final table plus one batch (not the arrow table plus pandas).
     parts: dict[str, np.ndarray] = {}
     masks: dict[str, np.ndarray] = {}
+    texts: dict[str, list[pd.Series]] = {c: [] for c in TEXT_COLUMNS}
     start = 0
     for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
         chunk = coerce_facilities(_batch_frame(batch, start, str(p), wanted, geom_col, crs))
         stop = start + len(chunk)
         for col in FACILITY_COLUMNS:
             s = chunk[col]
+            if col in texts:  # Arrow-backed: the chunks are joined without a copy
+                texts[col].append(s)
+                continue
             if isinstance(s.dtype, pd.BooleanDtype):
                 if col not in parts:
                     parts[col], masks[col] = np.zeros(n, bool), np.ones(n, bool)
@@ -164,10 +168,14 @@ def read_facilities_parquet(
             parts[col][start:stop] = s.to_numpy()
         start = stop
     data = {
-        col: pd.Series(
-            pd.arrays.BooleanArray(parts[col], masks[col]) if col in masks else parts[col],
-            copy=False,
-            dtype=object if parts[col].dtype == object else None,
+        col: (
+            pd.concat(texts[col], ignore_index=True)
+            if col in texts
+            else pd.Series(
+                pd.arrays.BooleanArray(parts[col], masks[col]) if col in masks else parts[col],
+                copy=False,
+                dtype=object if parts[col].dtype == object else None,
+            )
         )
         for col in FACILITY_COLUMNS
     }
