@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -56,12 +57,17 @@ class PolygonIndex:
     def build(cls, geoms: np.ndarray) -> PolygonIndex:
         """Index polygon geometries (Polygon / MultiPolygon, valid)."""
         n = len(geoms)
-        parts, part_geom = shapely.get_parts(geoms, return_index=True)
-        rings, ring_part = shapely.get_rings(parts, return_index=True)
-        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        # ragged arrays: coordinates and ring/part offsets in C, no shapely object per part
+        kind, coords, offsets = shapely.to_ragged_array(geoms)
+        if kind == shapely.GeometryType.POLYGON:
+            ring_geom = np.repeat(np.arange(n), np.diff(offsets[1]))
+        else:  # MultiPolygon (mixed input is promoted)
+            ring_geom = np.repeat(np.repeat(np.arange(n), np.diff(offsets[2])), np.diff(offsets[1]))
+        coord_ring = np.repeat(np.arange(len(offsets[0]) - 1), np.diff(offsets[0]))
+        xy = coords[:, :2]
         same = coord_ring[1:] == coord_ring[:-1]
-        edges = np.column_stack([coords[:-1][same], coords[1:][same]])
-        edge_poly = part_geom[ring_part[coord_ring[:-1][same]]]
+        edges = np.column_stack([xy[:-1][same], xy[1:][same]])
+        edge_poly = ring_geom[coord_ring[:-1][same]]
         edge_count = np.bincount(edge_poly, minlength=n)
         edge_start = np.r_[0, np.cumsum(edge_count)[:-1]]
         bounds = shapely.bounds(geoms)
@@ -164,6 +170,14 @@ class PolygonIndex:
         return p.take(hit), g.take(hit)
 
 
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    """Long-lived worker threads shared by every call (none are made per call)."""
+    return ThreadPoolExecutor(
+        max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="coverage-gis-pip"
+    )
+
+
 def _geos_pairs(
     tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -189,8 +203,9 @@ def locate_points(
     x, y
         Point coordinates (finite).
     workers
-        Threads for the GEOS fallback (default: the CPU count, at most 4). The numpy pass
-        runs in the calling thread: its gathers hold the GIL, and threads measured slower.
+        Threads (default: the CPU count, at most 4). The numpy pass gives each thread one
+        contiguous share of the chunks (its gathers and arithmetic release the GIL); the
+        GEOS fallback hands out chunks one by one.
 
     Returns
     -------
@@ -207,22 +222,24 @@ def locate_points(
     kinds = shapely.get_type_id(geoms)
     fast = bool(np.isin(kinds, (3, 6)).all() and shapely.is_valid(geoms).all())
     workers = workers or min(4, os.cpu_count() or 1)
+    spans = list(pairwise([*range(0, n, _CHUNK), n]))
     if fast:
         index = PolygonIndex.build(geoms)
-        work = index.covering_pairs
-        workers = 1
+
+        def share(part: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+            return [index.covering_pairs(x[a:b], y[a:b]) for a, b in part]
+
+        k = min(workers, len(spans))
+        cuts = np.linspace(0, len(spans), k + 1).astype(int)
+        parts = [spans[a:b] for a, b in pairwise(cuts)]
+        results = [r for rs in _pool().map(share, parts) for r in rs] if k > 1 else share(spans)
     else:
         tree = shapely.STRtree(geoms)
 
-        def work(cx: np.ndarray, cy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return _geos_pairs(tree, cx, cy)
+        def work(s: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+            return _geos_pairs(tree, x[s[0] : s[1]], y[s[0] : s[1]])
 
-    spans = list(pairwise([*range(0, n, _CHUNK), n]))
-    if workers > 1 and len(spans) > 1:
-        with ThreadPoolExecutor(workers) as ex:
-            results = list(ex.map(lambda s: work(x[s[0] : s[1]], y[s[0] : s[1]]), spans))
-    else:
-        results = [work(x[a:b], y[a:b]) for a, b in spans]
+        results = list(_pool().map(work, spans)) if workers > 1 else [work(s) for s in spans]
     pidx = np.concatenate([r[0] + a for r, (a, _b) in zip(results, spans, strict=True)])
     uidx = np.concatenate([r[1] for r in results])
     if not len(pidx):

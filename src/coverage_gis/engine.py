@@ -199,11 +199,17 @@ def _validate_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _condition_mask(fac: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:
-    """Evaluate declarative conditions with vectorised comparisons (never ``eval``)."""
-    mask = np.ones(len(fac), dtype=bool)
+def _condition_mask(
+    fac: pd.DataFrame, conditions: tuple[Condition, ...], rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Evaluate declarative conditions with vectorised comparisons (never ``eval``).
+
+    With ``rows`` (positions), only those rows are evaluated and the mask is as long as
+    ``rows``.
+    """
+    mask = np.ones(len(fac) if rows is None else len(rows), dtype=bool)
     for cond in conditions:
-        col = fac[cond.field]
+        col = fac[cond.field] if rows is None else fac[cond.field].iloc[rows]
         if cond.op == "notnull":
             m = col.notna().to_numpy()
         elif cond.op in ("in", "not_in"):
@@ -382,18 +388,43 @@ class PreparedAudit:
         t["n_counted"] = t["county_code"].map(grp["counted"].sum()).fillna(0).astype("int64")
         return t
 
-    def _facility_mask(
+    def _rows_by_type(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the used rows grouped by type, and where each type's group starts.
+
+        Computed once per prepared audit: every indicator then touches only the rows of
+        its own types (a few per cent of a national table) instead of filtering them all.
+        """
+        cached = self.__dict__.get("_rows_by_type_cache")
+        if cached is not None and cached[0] is self.type_idx:
+            return cached[1], cached[2]
+        used = np.flatnonzero(self.used)
+        # stable sort of small integers: numpy uses a radix sort for 16-bit keys
+        order = used[np.argsort(self.type_idx[used].astype(np.int16), kind="stable")]
+        bounds = np.searchsorted(
+            self.type_idx[order], np.arange(len(self.catalog.facility_types) + 1)
+        )
+        self.__dict__["_rows_by_type_cache"] = (self.type_idx, order, bounds)
+        return order, bounds
+
+    def _facility_rows(
         self,
         serving: np.ndarray,
         type_index: dict[str, int],
         types: tuple[str, ...],
         conditions: tuple[Condition, ...],
     ) -> np.ndarray:
-        wanted = np.array([type_index[t] for t in types], dtype=np.int64)
-        mask = serving & np.isin(self.type_idx, wanted)
-        if conditions:
-            mask &= _condition_mask(self.facilities, conditions)
-        return mask
+        """Positions of the rows of ``types`` that serve on the date and meet ``conditions``."""
+        order, bounds = self._rows_by_type()
+        wanted = sorted({type_index[t] for t in types})
+        rows = (
+            np.concatenate([order[bounds[t] : bounds[t + 1]] for t in wanted])
+            if wanted
+            else np.zeros(0, dtype=np.int64)
+        )
+        rows = rows[serving[rows]]
+        if conditions and len(rows):
+            rows = rows[_condition_mask(self.facilities, conditions, rows)]
+        return rows
 
     def _evaluate_indicator(
         self,
@@ -420,12 +451,12 @@ class PreparedAudit:
         units: gpd.GeoDataFrame,
         type_index: dict[str, int],
     ) -> IndicatorResult:
-        mask = self._facility_mask(serving, type_index, ind.facility_types, ind.conditions)
+        rows = self._facility_rows(serving, type_index, ind.facility_types, ind.conditions)
         county_codes = self.counties["county_code"].to_numpy()
         county_names = self.counties["county"].to_numpy()
         if ind.level == "township":
-            m = mask & (self.unit_idx >= 0)
-            cnt = np.bincount(self.unit_idx[m], minlength=len(units))
+            unit_of = self.unit_idx[rows]
+            cnt = np.bincount(unit_of[unit_of >= 0], minlength=len(units))
             has = cnt >= ind.min_count
             counted = units["counted"].to_numpy(dtype=bool)
             num, den = int((has & counted).sum()), int(counted.sum())
@@ -438,8 +469,8 @@ class PreparedAudit:
             )
             by["denominator"] = np.bincount(ucounty, weights=counted, minlength=nc).astype("int64")
         else:
-            m = mask & (self.county_idx >= 0)
-            cnt = np.bincount(self.county_idx[m], minlength=len(county_codes))
+            county_of = self.county_idx[rows]
+            cnt = np.bincount(county_of[county_of >= 0], minlength=len(county_codes))
             has = cnt >= ind.min_count
             num, den = int(has.sum()), len(county_codes)
             failing = county_codes[~has].tolist()
@@ -478,17 +509,18 @@ class PreparedAudit:
             vals = (
                 pd.to_numeric(units[term.field], errors="coerce").fillna(0.0).to_numpy(dtype=float)
             )
-            per = pd.Series(vals).groupby(units["county_code"].to_numpy()).sum()
-            return float(vals.sum()), per
+            return float(vals.sum()), self._per_county(self._unit_county(units), vals)
         types = term.facility_types or tuple(type_index)
-        mask = self._facility_mask(serving, type_index, types, term.conditions) & (
-            self.county_idx >= 0
-        )
-        vals = self.facilities[term.field].to_numpy(dtype=float)[mask]
+        rows = self._facility_rows(serving, type_index, types, term.conditions)
+        rows = rows[self.county_idx[rows] >= 0]
+        vals = self.facilities[term.field].to_numpy(dtype=float)[rows]
         vals = np.where(np.isfinite(vals), vals, 0.0)
-        cc = self.counties["county_code"].to_numpy()[self.county_idx[mask]]
-        per = pd.Series(vals).groupby(cc).sum() if len(vals) else pd.Series(dtype=float)
-        return float(vals.sum()), per
+        return float(vals.sum()), self._per_county(self.county_idx[rows], vals)
+
+    def _per_county(self, county_pos: np.ndarray, vals: np.ndarray) -> pd.Series:
+        """Sums of ``vals`` per county position, as a Series indexed by county code."""
+        sums = np.bincount(county_pos, weights=vals, minlength=len(self.counties))
+        return pd.Series(sums, index=self.counties["county_code"].to_numpy())
 
     def _ratio(
         self,
@@ -880,17 +912,18 @@ def prepare(
 
     outside = has_xy & (spatial < 0)
     unit_idx = np.where(spatial >= 0, spatial, np.where(row_ok, named, -1))
-    method = np.full(n, "none", dtype=object)
-    method[spatial >= 0] = "point"
+    # assignment method as a small code first; one object array is made from it at the end
+    method_code = np.zeros(n, dtype=np.int8)  # none
+    method_code[spatial >= 0] = 1  # point
     by_name = (spatial < 0) & (named >= 0) & row_ok
-    method[by_name] = "name"
+    method_code[by_name] = 2  # name
     county_idx = np.where(
         unit_idx >= 0,
         unit_county_idx[np.maximum(unit_idx, 0)],
         np.where(row_ok, county_by_name, -1),
     )
     by_county = (unit_idx < 0) & (county_idx >= 0)
-    method[by_county] = "county_name"
+    method_code[by_county] = 3  # county_name
 
     if outside.any():
         rows = np.flatnonzero(outside)
@@ -969,12 +1002,9 @@ def prepare(
 
     # 5. row accounting
     used = row_ok & (type_idx >= 0) & (county_idx >= 0)
-    reason = np.full(n, None, dtype=object)
-    reason[~row_ok] = "reader_error"
-    reason[row_ok & (type_idx < 0)] = "unknown_type"
-    not_loc = row_ok & (type_idx >= 0) & (county_idx < 0)
-    reason[not_loc & outside] = "outside_units"
-    reason[not_loc & ~outside] = "no_location"
+    reason_code = _reason_codes(row_ok, type_idx, county_idx, outside)
+    reason = np.array([*EXCLUSION_REASONS, None], dtype=object)[reason_code]
+    method = np.array(["none", "point", "name", "county_name"], dtype=object)[method_code]
     type_arr = np.array([*type_codes, None], dtype=object)
     unit_codes = np.append(units["code"].to_numpy().astype(object), None)
     ccodes_arr = np.append(counties["county_code"].to_numpy().astype(object), None)
@@ -1000,7 +1030,7 @@ def prepare(
                 column="lon/lat",
             )
         )
-    accounting = _accounting(fac, reason_code=_reason_codes(row_ok, type_idx, county_idx, outside))
+    accounting = _accounting(fac, reason_code=reason_code)
     return PreparedAudit(
         catalog=catalog,
         options=opts,
@@ -1032,6 +1062,23 @@ def _reason_codes(
     return code
 
 
+def _file_codes(files: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Factorise the file column by its runs (each file's rows are consecutive in practice).
+
+    Comparing neighbours is cheap (the rows of one file share one string object); only
+    the run values are hashed. Missing file names are grouped under ``""``.
+    """
+    if not len(files):
+        return np.zeros(0, dtype=np.int64), []
+    starts = np.r_[0, np.flatnonzero(files[1:] != files[:-1]) + 1]
+    values = files[starts]
+    missing = pd.isna(values)
+    if missing.any():
+        values = np.where(missing, "", values).astype(object)
+    rcodes, uniq = pd.factorize(values)
+    return np.repeat(rcodes, np.diff(np.r_[starts, len(files)])), list(uniq)
+
+
 def _accounting(fac: pd.DataFrame, *, reason_code: np.ndarray | None = None) -> pd.DataFrame:
     """Per-file row accounting: read = used + excluded, excluded split by reason."""
     cols = ["source_file", "rows_read", "rows_used", "rows_excluded", *EXCLUSION_REASONS]
@@ -1045,10 +1092,7 @@ def _accounting(fac: pd.DataFrame, *, reason_code: np.ndarray | None = None) -> 
         reason_code = np.full(len(fac), -1, dtype=np.int8)
         for i, r in enumerate(names):
             reason_code[reason == r] = i
-    files = fac["source_file"].to_numpy(dtype=object)
-    fcodes, funiq = pd.factorize(files, use_na_sentinel=True)
-    if (fcodes < 0).any():  # missing file names are grouped under ""
-        fcodes, funiq = pd.factorize(np.where(fcodes < 0, "", files).astype(object))
+    fcodes, funiq = _file_codes(fac["source_file"].to_numpy(dtype=object))
     nf = len(funiq)
     used = fac["used"].to_numpy(dtype=bool)
     out: dict[str, Any] = {

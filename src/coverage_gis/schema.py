@@ -31,8 +31,10 @@ __all__ = [
     "TEXT_DTYPE",
     "UNIT_COLUMNS",
     "UNIT_OPTIONAL_COLUMNS",
+    "coerce_column",
     "coerce_facilities",
     "empty_facilities",
+    "facility_frame",
 ]
 
 UNIT_COLUMNS = ("code", "name", "county", "county_code", "kind")
@@ -179,48 +181,68 @@ def coerce_facilities(df: pd.DataFrame) -> pd.DataFrame:
         out.attrs[_MARK] = True
         return out
     src = df.reset_index(drop=True)
+    return facility_frame(
+        {
+            col: coerce_column(col, src[col] if col in src.columns else None, n)
+            for col in FACILITY_COLUMNS
+        },
+        n,
+    )
+
+
+def coerce_column(col: str, s: pd.Series | None, n: int) -> pd.Series:
+    """One facility column in its contract dtype (see :func:`coerce_facilities`).
+
+    ``s`` (with a 0..n-1 index) or None for a missing column of ``n`` rows.
+    """
+    if col in TEXT_COLUMNS:
+        return _text_series(s, n)
+    if col in _STR:
+        return (
+            pd.Series(_object_strings(s), dtype=object, copy=False)
+            if s is not None
+            else pd.Series(np.full(n, None, dtype=object), dtype=object)
+        )
+    if col in _FLOAT:
+        return (
+            pd.to_numeric(s, errors="coerce").astype("float64").reset_index(drop=True)
+            if s is not None
+            else pd.Series(np.full(n, np.nan))
+        )
+    if col in _DATE:
+        if s is None or (s.dtype == object and s.isna().all()):
+            return pd.Series(np.full(n, np.datetime64("NaT", "ns")))
+        return pd.to_datetime(s, errors="coerce").astype("datetime64[ns]").reset_index(drop=True)
+    if col == "meets_standard":
+        if s is None:
+            return pd.Series(pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)))
+        return s.astype("boolean").reset_index(drop=True) if n else pd.Series([], dtype="boolean")
+    if col == "source_row":
+        return (
+            pd.to_numeric(s, errors="coerce").fillna(0).astype("int64").reset_index(drop=True)
+            if s is not None
+            else pd.Series(np.zeros(n, dtype="int64"))
+        )
+    raise KeyError(col)
+
+
+def facility_frame(columns: dict[str, pd.Series], n: int) -> pd.DataFrame:
+    """Assemble columns that are already in contract form into the facility table.
+
+    For readers that build each column in its contract dtype (e.g. straight from Arrow,
+    through :func:`coerce_column`): no second conversion pass. Missing columns are added
+    empty; a column of the wrong dtype is a programming error (``TypeError``).
+    """
     cols: dict[str, pd.Series] = {}
     for col in FACILITY_COLUMNS:
-        present = col in src.columns
-        s = src[col] if present else None
-        if col in TEXT_COLUMNS:
-            cols[col] = _text_series(s, n)
-        elif col in _STR:
-            cols[col] = (
-                pd.Series(_object_strings(s), dtype=object, copy=False)
-                if s is not None
-                else pd.Series(np.full(n, None, dtype=object), dtype=object)
+        s = columns.get(col)
+        if s is None:
+            s = coerce_column(col, None, n)
+        elif s.dtype != _expected_dtype(col) or len(s) != n:
+            raise TypeError(
+                f"facility column {col}: {s.dtype} x {len(s)}, not {_expected_dtype(col)} x {n}"
             )
-        elif col in _FLOAT:
-            cols[col] = (
-                pd.to_numeric(s, errors="coerce").astype("float64").reset_index(drop=True)
-                if s is not None
-                else pd.Series(np.full(n, np.nan))
-            )
-        elif col in _DATE:
-            if s is None or (s.dtype == object and s.isna().all()):
-                cols[col] = pd.Series(np.full(n, np.datetime64("NaT", "ns")))
-            else:
-                cols[col] = (
-                    pd.to_datetime(s, errors="coerce")
-                    .astype("datetime64[ns]")
-                    .reset_index(drop=True)
-                )
-        elif col == "meets_standard":
-            if s is None:
-                cols[col] = pd.Series(pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)))
-            else:
-                cols[col] = (
-                    s.astype("boolean").reset_index(drop=True)
-                    if n
-                    else pd.Series([], dtype="boolean")
-                )
-        elif col == "source_row":
-            cols[col] = (
-                pd.to_numeric(s, errors="coerce").fillna(0).astype("int64").reset_index(drop=True)
-                if s is not None
-                else pd.Series(np.zeros(n, dtype="int64"))
-            )
+        cols[col] = s
     out = pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
     out.attrs[_MARK] = True
     return out

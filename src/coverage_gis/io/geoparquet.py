@@ -24,7 +24,12 @@ import pandas as pd
 
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Findings
-from coverage_gis.schema import FACILITY_COLUMNS, TEXT_COLUMNS, coerce_facilities
+from coverage_gis.schema import (
+    FACILITY_COLUMNS,
+    TEXT_COLUMNS,
+    coerce_column,
+    facility_frame,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -141,8 +146,7 @@ def read_facilities_parquet(
     n = pf.metadata.num_rows
     if n <= _BATCH_ROWS:
         table = pf.read(columns=columns)
-        frame = _batch_frame(table, 0, str(p), wanted, geom_col, crs)
-        return coerce_facilities(frame), Findings()
+        return _batch_frame(table, 0, str(p), wanted, geom_col, crs), Findings()
     # Large files: read and convert a batch at a time into preallocated columns, so that
     # the peak memory is the final table plus one batch (not the arrow table plus pandas).
     parts: dict[str, np.ndarray] = {}
@@ -150,7 +154,7 @@ def read_facilities_parquet(
     texts: dict[str, list[pd.Series]] = {c: [] for c in TEXT_COLUMNS}
     start = 0
     for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
-        chunk = coerce_facilities(_batch_frame(batch, start, str(p), wanted, geom_col, crs))
+        chunk = _batch_frame(batch, start, str(p), wanted, geom_col, crs)
         stop = start + len(chunk)
         for col in FACILITY_COLUMNS:
             s = chunk[col]
@@ -179,7 +183,7 @@ def read_facilities_parquet(
         )
         for col in FACILITY_COLUMNS
     }
-    return coerce_facilities(pd.DataFrame(data, copy=False)), Findings()
+    return facility_frame(data, n), Findings()
 
 
 _BATCH_ROWS = 1 << 20
@@ -193,14 +197,20 @@ def _batch_frame(
     geom_col: str | None,
     crs: object,
 ) -> pd.DataFrame:
-    """One batch of rows as a frame of raw field values (``source_row`` from ``start + 1``)."""
+    """One batch of rows as a facility table (``source_row`` from ``start + 1``).
+
+    Each column is put into its contract dtype once (:func:`~coverage_gis.schema.coerce_column`)
+    and the table assembled without a second pass; the columns the reader makes itself
+    (file, sheet, row, error) are built in their final form directly.
+    """
     import pyarrow as pa
 
     n = table.num_rows
-    data: dict[str, Any] = {
-        "source_file": pd.Series(np.full(n, source, dtype=object), dtype=object),
-        "source_sheet": pd.Series(np.full(n, None, dtype=object), dtype=object),
-        "source_row": np.arange(start + 1, start + n + 1),
+    source_file = np.empty(n, dtype=object)
+    source_file[:] = source  # one shared string object
+    data: dict[str, pd.Series] = {
+        "source_file": pd.Series(source_file, dtype=object, copy=False),
+        "source_row": pd.Series(np.arange(start + 1, start + n + 1, dtype=np.int64), copy=False),
     }
     if geom_col is not None:
         x, y = _point_xy(table.column(geom_col))
@@ -209,13 +219,16 @@ def _batch_frame(
 
             tr = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
             x, y = tr.transform(x, y)
-        data["lon"], data["lat"] = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        data["lon"] = pd.Series(np.asarray(x, dtype=float), copy=False)
+        data["lat"] = pd.Series(np.asarray(y, dtype=float), copy=False)
     for fld, col in wanted.items():
         values = table.column(col)
         if isinstance(values, pa.Array):
             values = pa.chunked_array([values])
-        data[fld] = _field_values(fld, values)
-    return pd.DataFrame(data)
+        raw = _field_values(fld, values)
+        raw = raw if isinstance(raw, pd.Series) else pd.Series(raw)
+        data[fld] = coerce_column(fld, raw.reset_index(drop=True), n)
+    return facility_frame(data, n)
 
 
 def _is_wgs84(crs: object) -> bool:
