@@ -95,26 +95,27 @@ def match_unit_names(
         ccodes, cuniq = pd.factorize(_as_objects(counties, n), use_na_sentinel=True)
     else:
         ccodes, cuniq = np.full(n, -1, dtype=np.int64), np.empty(0, dtype=object)
-    pair = (ncodes.astype(np.int64) + 1) * (len(cuniq) + 1) + (ccodes.astype(np.int64) + 1)
+    width = len(cuniq) + 1
+    pair = (ncodes.astype(np.int64) + 1) * width + (ccodes.astype(np.int64) + 1)
     codes, upair = pd.factorize(pair)
-    name_of = np.r_[[""], [str(v) for v in nuniq]].astype(object)
-    county_of = np.r_[[""], [str(v) for v in cuniq]].astype(object)
-    uniques = [
-        (name_of[p // (len(cuniq) + 1)], county_of[p % (len(cuniq) + 1)]) for p in upair.tolist()
-    ]
-    u_index = np.full(len(uniques), -1, dtype=np.int64)
-    u_amb = np.zeros(len(uniques), dtype=bool)
-    for j, (raw_name, raw_county) in enumerate(uniques):
-        key = name_key(raw_name)
+    upair = np.asarray(upair, dtype=np.int64)
+    pair_name = upair // width - 1  # -1: no name
+    pair_county = upair % width - 1  # -1: no county
+    # exact names are looked up once per distinct name, in bulk; only the pairs left over
+    # (short names, suffix variants) go through the stem and county rules one by one
+    keys = [name_key(v) for v in nuniq]
+    exact_of_name = np.array([exact.get(k, -1) if k else -1 for k in keys] + [-1], dtype=np.int64)
+    u_index = exact_of_name[pair_name]
+    u_amb = np.zeros(len(upair), dtype=bool)
+    for j in np.flatnonzero((u_index < 0) & (pair_name >= 0)).tolist():
+        key = keys[pair_name[j]]
         if not key:
             continue
-        if key in exact:
-            u_index[j] = exact[key]
-            continue
         cands = by_stem.get(name_stem(key), [])
-        ckey = name_stem(raw_county)
+        c = pair_county[j]
+        ckey = name_stem(str(cuniq[c])) if c >= 0 else ""
         if len(cands) > 1 and ckey and ucounty is not None:
-            cands = [c for c in cands if ucounty[c] == ckey]
+            cands = [i for i in cands if ucounty[i] == ckey]
         if len(cands) == 1:
             u_index[j] = cands[0]
         else:
