@@ -123,7 +123,7 @@ def child_dask(units_path: Path, fac_path: Path) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     catalog = load_catalog()
-    inputs = load_inputs(units_path, [fac_path])
+    inputs = load_inputs(units_path, [fac_path], locate_ahead=False)  # located on the cluster
     t1 = time.perf_counter()
     prepared = prepare_dask(
         inputs.units, inputs.facilities, catalog, findings=inputs.findings, inputs=inputs.inputs

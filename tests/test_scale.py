@@ -208,6 +208,10 @@ def test_load_inputs_locates_ahead_and_prepare_follows_later_edits(monkeypatch, 
     monkeypatch.setattr(workflow, "_LOCATE_AHEAD_ROWS", 1)
     inputs = workflow.load_inputs(data / "grid_units.geojson", [data / "gcj02_list.csv"])
     assert inputs.located is not None and inputs.located.matches(inputs.units, inputs.facilities)
+    off = workflow.load_inputs(
+        data / "grid_units.geojson", [data / "gcj02_list.csv"], locate_ahead=False
+    )
+    assert off.located is None  # validation and the Dask engine do not locate locally
     first = workflow.prepare_audit(inputs, catalog, allow_errors=True)
     monkeypatch.setattr(workflow, "_LOCATE_AHEAD_ROWS", 10**9)
     plain = workflow.load_inputs(data / "grid_units.geojson", [data / "gcj02_list.csv"])

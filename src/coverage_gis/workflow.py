@@ -111,6 +111,7 @@ def load_inputs(
     facilities_crs: str | Mapping[str, str] | None = None,
     column_mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     encoding: str | None = None,
+    locate_ahead: bool = True,
     progress: Progress = _silent,
 ) -> AuditInputs:
     """Read boundary and facility files.
@@ -118,6 +119,10 @@ def load_inputs(
     ``facilities_crs`` is one system for every file or ``{file name or path: crs}``;
     ``column_mapping`` likewise is one ``{field: header}`` mapping for every file or
     ``{file name or path: {field: header}}`` (files not named use automatic recognition).
+    With ``locate_ahead`` (the default) large facility tables start being located in the
+    units while the rest is read (see :func:`coverage_gis.engine.locate_ahead`); callers
+    that will not run :func:`prepare_audit` on the result (validation, the Dask engine)
+    pass False.
 
     Raises
     ------
@@ -125,7 +130,7 @@ def load_inputs(
         For unreadable files, missing columns or CRS (file-level problems). Row-level
         problems become error findings instead, so that every one is reported at once.
     """
-    from coverage_gis.engine import locate_ahead
+    from coverage_gis.engine import locate_ahead as start_locating
     from coverage_gis.io.boundaries import check_coverage, read_boundaries
     from coverage_gis.schema import coerce_facilities, empty_facilities
 
@@ -187,8 +192,8 @@ def load_inputs(
         else pd.concat([empty_facilities(), *frames], ignore_index=True)
     )
     located = (
-        locate_ahead(units, fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float))
-        if len(fac) >= _LOCATE_AHEAD_ROWS and len(units)
+        start_locating(units, fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float))
+        if locate_ahead and len(fac) >= _LOCATE_AHEAD_ROWS and len(units)
         else None
     )
     suggestions = [

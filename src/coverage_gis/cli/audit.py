@@ -147,7 +147,7 @@ def _crs_option(values: tuple[str, ...]) -> str | dict[str, str] | None:
     return out
 
 
-def _load(kw: dict[str, Any], steps: _Steps) -> Any:
+def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> Any:
     from coverage_gis.io.columns import load_column_mapping, parse_column_options
     from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths, load_inputs
 
@@ -172,6 +172,7 @@ def _load(kw: dict[str, Any], steps: _Steps) -> Any:
         facilities_crs=_crs_option(kw["crs"]),
         column_mapping=mapping or None,
         encoding=kw["encoding"],
+        locate_ahead=locate_ahead,
         progress=steps,
     )
 
@@ -232,7 +233,8 @@ def evaluate_from_options(kw: dict[str, Any], steps: _Steps) -> Any:
 
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps)
+    # the Dask engine locates on the cluster: nothing to start locally
+    inputs = _load(kw, steps, locate_ahead=kw.get("engine") != "dask")
     options = AuditOptions(
         include_functional_zones=kw["include_functional_zones"],
         manual_values=load_manual_values(kw["values_file"]),
@@ -329,13 +331,18 @@ def validate(**kw: Any) -> None:
 
     steps = _Steps(kw["quiet"])
     catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps)
+    inputs = _load(kw, steps, locate_ahead=bool(kw["catalog_check"]))
     findings = inputs.findings
     accounting = None
     if kw["catalog_check"]:
         steps("检查类型与落位", "checking types and locations")
         prepared = prepare(
-            inputs.units, inputs.facilities, catalog, findings=inputs.findings, inputs=inputs.inputs
+            inputs.units,
+            inputs.facilities,
+            catalog,
+            findings=inputs.findings,
+            inputs=inputs.inputs,
+            located=inputs.located,
         )
         findings, accounting = prepared.findings, prepared.accounting
     steps.close()

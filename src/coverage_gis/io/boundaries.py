@@ -371,11 +371,10 @@ def check_coverage(
         and shapely.is_valid(geoms).all()
         and shapely.coverage_is_valid(geoms)
     )
-    tree = shapely.STRtree(geoms)
     left, right = (
         (np.zeros(0, dtype=np.int64),) * 2
         if is_coverage
-        else tree.query(geoms, predicate="intersects")
+        else shapely.STRtree(geoms).query(geoms, predicate="intersects")
     )
     keep = left < right
     left, right = left[keep], right[keep]
