@@ -56,3 +56,14 @@ def test_coerced_frame_round_trips_and_concatenates():
     both = coerce_facilities(pd.concat([empty_facilities(), out, out], ignore_index=True))
     assert both["name"].dtype == TEXT_DTYPE and len(both) == 6
     assert both["name"].isna().sum() == 2
+
+
+def test_facility_frame_checks_dtypes_and_uses_positions():
+    from coverage_gis.schema import coerce_column, facility_frame
+
+    names = pd.Series(["b", "a"], index=[7, 3], dtype=TEXT_DTYPE)  # a stray index
+    frame = facility_frame({"name": names, "lon": coerce_column("lon", None, 2)}, 2)
+    assert frame["name"].tolist() == ["b", "a"]  # by position, not aligned to 0..1
+    assert frame["lat"].isna().all() and frame["type_raw"].tolist() == [None, None]
+    with pytest.raises(TypeError, match="name"):
+        facility_frame({"name": pd.Series(["x", "y"], dtype=object)}, 2)

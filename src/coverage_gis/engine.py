@@ -672,7 +672,7 @@ class PendingLocation:
     """Point location started ahead of :func:`prepare` by :func:`locate_ahead`.
 
     It remembers what it locates (the units object and copies of the coordinates), so that
-    :meth:`result_for` hands the answer only to a ``prepare`` of exactly those inputs.
+    :func:`prepare` uses the answer only for exactly those inputs (:meth:`matches`).
     """
 
     units: gpd.GeoDataFrame
@@ -703,8 +703,7 @@ def locate_ahead(units: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> P
     Readers use it to overlap the point-in-polygon pass with their remaining work (checks
     of the boundaries, CRS suggestions) and with the type and name matching of
     :func:`prepare`: pass it to :func:`prepare` as ``located``, which waits for it only when
-    it needs the answer.
-    ``units`` must be in EPSG:4326.
+    it needs the answer. ``units`` must be in EPSG:4326.
     """
     if units.crs is None or not units.crs.equals("EPSG:4326"):
         raise ValueError("locate_ahead needs units in EPSG:4326")

@@ -242,6 +242,8 @@ def facility_frame(columns: dict[str, pd.Series], n: int) -> pd.DataFrame:
             raise TypeError(
                 f"facility column {col}: {s.dtype} x {len(s)}, not {_expected_dtype(col)} x {n}"
             )
+        elif not (isinstance(s.index, pd.RangeIndex) and s.index.start == 0 and s.index.step == 1):
+            s = s.reset_index(drop=True)  # positions, never alignment on a stray index
         cols[col] = s
     out = pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
     out.attrs[_MARK] = True

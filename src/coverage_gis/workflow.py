@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -180,7 +180,7 @@ def load_inputs(
         except BaseException:
             for later in futures:
                 later.cancel()
-            checking.result()  # nothing left running behind the error
+            wait([checking])  # nothing left running behind the error (which is the one raised)
             raise
         frames.append(frame)
         file_findings.append(f)
