@@ -182,3 +182,21 @@ def test_catalog_command_lists_indicators(capsys):
     assert main(["catalog", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data["indicators"]) == 25 and data["facility_types"][0]["code"]
+
+
+def test_audit_json_is_compact_only_for_national_results(monkeypatch, catalog):
+    import coverage_gis.export_tables as et
+    from coverage_gis.engine import audit
+    from tests.conftest import fac_rows, make_units
+
+    fac = fac_rows({"name": "a", "type_raw": "骨灰堂", "lon": 120.05, "lat": 31.05})
+    result = audit(make_units(), fac, catalog, "2025-01-01")
+    pretty = et.audit_json(result)
+    monkeypatch.setattr(et, "JSON_INDENT_MAX_UNITS", 3)  # 5 units: "national"
+    compact = et.audit_json(result)
+    assert "\n" in pretty and "\n" not in compact
+    assert (
+        json.loads(pretty)
+        == json.loads(compact)
+        == json.loads(json.dumps(et.audit_to_dict(result)))
+    )

@@ -9,7 +9,9 @@ File names and columns are stable so that scripts can rely on them:
     code, name, county_code, county, kind, counted, then one column per facility-type
     code holding the count of facilities in service on the evaluation date.
 ``audit.json``
-    The same, plus the county roll-ups, failing units, data issues and row accounting.
+    The same, plus the county roll-ups, failing units, data issues and row accounting
+    (indented for reading; written compact above :data:`JSON_INDENT_MAX_UNITS` units, where
+    the file runs to tens of megabytes and indentation would triple the time to write it).
 ``units.parquet``, ``facilities.parquet`` (format ``parquet``)
     GeoParquet: the units table with polygons; every facility row with its assignment.
 
@@ -24,6 +26,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coverage_gis import __version__
@@ -31,6 +34,7 @@ from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResu
 
 __all__ = [
     "INDICATOR_CSV_COLUMNS",
+    "audit_json",
     "audit_to_dict",
     "format_indicator_table",
     "write_outputs",
@@ -69,8 +73,30 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _column_values(s: pd.Series) -> list[Any]:
+    """A column as JSON-ready Python values (None for missing), converted column-wise."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub":
+        return s.tolist()  # Python ints/bools already
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind == "f":
+        v = s.to_numpy()
+        return np.where(np.isfinite(v), v, None).tolist()
+    return [_clean(v) for v in s.tolist()]
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    keys = [str(k) for k in frame.columns]
+    columns = [_column_values(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+#: Above this many units ``audit.json`` is written without indentation (see the module doc).
+JSON_INDENT_MAX_UNITS = 5_000
+
+
+def audit_json(result: AuditResult) -> str:
+    """``audit.json`` as text (:func:`audit_to_dict`, indented unless the result is national-size)."""
+    indent = 1 if len(result.units) <= JSON_INDENT_MAX_UNITS else None
+    return json.dumps(audit_to_dict(result), ensure_ascii=False, indent=indent)
 
 
 def audit_to_dict(result: AuditResult) -> dict[str, Any]:
@@ -124,9 +150,7 @@ def write_outputs(result: AuditResult, out_dir: str | Path, formats: set[str]) -
         written.append(p)
     if "json" in formats:
         p = out / "audit.json"
-        p.write_text(
-            json.dumps(audit_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        p.write_text(audit_json(result), encoding="utf-8")
         written.append(p)
     if "parquet" in formats:
         from coverage_gis.io.geoparquet import write_results_parquet

@@ -289,7 +289,7 @@ def evaluate_from_options(kw: dict[str, Any], steps: _Steps) -> Any:
 )
 def audit(**kw: Any) -> None:
     """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
-    from coverage_gis.export_tables import audit_to_dict, format_indicator_table
+    from coverage_gis.export_tables import audit_json, format_indicator_table
 
     fmts = _parse_formats(kw["formats"])
     steps = _Steps(kw["quiet"] or kw["as_json"])
@@ -298,7 +298,7 @@ def audit(**kw: Any) -> None:
     written = _write_formats(result, kw["out"], fmts, kw["lang"])
     steps.close()
     if kw["as_json"]:
-        click.echo(json.dumps(audit_to_dict(result), ensure_ascii=False, indent=1))
+        click.echo(audit_json(result))
         return
     if "table" in fmts:
         click.echo(format_indicator_table(result, lang=kw["lang"]))
