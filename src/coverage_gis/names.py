@@ -84,9 +84,8 @@ def match_unit_names(
     n = len(names)
     index = np.full(n, -1, dtype=np.int64)
     ambiguous = np.zeros(n, dtype=bool)
-    exact, by_stem, ucounty = _unit_tables(
-        tuple(unit_names), tuple(unit_counties) if unit_counties is not None else None
-    )
+    unit_names = tuple(unit_names)
+    exact = _exact_index(unit_names)
     # Resolve each distinct (name, county) pair once, then broadcast back to the rows:
     # lists repeat the same few dozen names, so this is O(unique) Python work. Pairs are
     # found on integer codes (no per-row string building), which keeps a million rows fast.
@@ -107,7 +106,11 @@ def match_unit_names(
     exact_of_name = np.array([exact.get(k, -1) if k else -1 for k in keys] + [-1], dtype=np.int64)
     u_index = exact_of_name[pair_name]
     u_amb = np.zeros(len(upair), dtype=bool)
-    for j in np.flatnonzero((u_index < 0) & (pair_name >= 0)).tolist():
+    leftover = np.flatnonzero((u_index < 0) & (pair_name >= 0)).tolist()
+    if leftover:  # the stem indexes are built only when some name needs them
+        by_stem = _stem_index(unit_names)
+        ucounty = _county_stems(tuple(unit_counties)) if unit_counties is not None else None
+    for j in leftover:
         key = keys[pair_name[j]]
         if not key:
             continue
@@ -127,20 +130,28 @@ def match_unit_names(
 
 
 @lru_cache(maxsize=4)
-def _unit_tables(
-    unit_names: tuple[str, ...], unit_counties: tuple[str, ...] | None
-) -> tuple[dict[str, int], dict[str, list[int]], list[str] | None]:
-    """Exact-name and stem indexes of the units (cached: the same units are matched again)."""
+def _exact_index(unit_names: tuple[str, ...]) -> dict[str, int]:
+    """Name key → first unit with it (cached: the same units are matched again)."""
     exact: dict[str, int] = {}
-    by_stem: dict[str, list[int]] = {}
     for i, un in enumerate(unit_names):
         exact.setdefault(name_key(un), i)
+    return exact
+
+
+@lru_cache(maxsize=4)
+def _stem_index(unit_names: tuple[str, ...]) -> dict[str, list[int]]:
+    """Stem → units with it (cached; only built when a name has no exact match)."""
+    by_stem: dict[str, list[int]] = {}
+    for i, un in enumerate(unit_names):
         by_stem.setdefault(name_stem(un), []).append(i)
-    ucounty = None
-    if unit_counties is not None:
-        stems = {c: name_stem(c) for c in set(unit_counties)}
-        ucounty = [stems[c] for c in unit_counties]
-    return exact, by_stem, ucounty
+    return by_stem
+
+
+@lru_cache(maxsize=4)
+def _county_stems(unit_counties: tuple[str, ...]) -> list[str]:
+    """Stem of each unit's county name (cached)."""
+    stems = {c: name_stem(c) for c in set(unit_counties)}
+    return [stems[c] for c in unit_counties]
 
 
 def _as_objects(values: Sequence[object], n: int) -> np.ndarray:
