@@ -803,6 +803,10 @@ class MainWindow(QMainWindow):
             return
         self._render_running = True
         lang = language()
+
+        def failed(_exc: BaseException) -> None:  # the runner has shown the error
+            self._render_running = False
+
         in_place = (
             not full
             and self.map.ready
@@ -827,14 +831,11 @@ class MainWindow(QMainWindow):
 
                 self.map.apply_update(patch, answered)
 
-            def patch_failed(_exc: BaseException) -> None:
-                self._render_running = False
-
             self.runner.start(
                 patch_work,
                 title=tr("更新地图", "Updating the map"),
                 on_done=patched,
-                on_error=patch_failed,
+                on_error=failed,
                 dialog=False,
             )
             return
@@ -857,9 +858,6 @@ class MainWindow(QMainWindow):
             if self._render_pending:
                 self._render_pending = False
                 self.render_map()
-
-        def failed(_exc: BaseException) -> None:
-            self._render_running = False
 
         self.runner.start(
             work,
