@@ -19,13 +19,13 @@ run on a thread pool (numpy and GEOS release the GIL), so both cores are used.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
 import shapely
+
+from coverage_gis._threads import pool as threads
 
 __all__ = ["PolygonIndex", "locate_points"]
 
@@ -170,14 +170,6 @@ class PolygonIndex:
         return p.take(hit), g.take(hit)
 
 
-@lru_cache(maxsize=1)
-def _pool() -> ThreadPoolExecutor:
-    """Long-lived worker threads shared by every call (none are made per call)."""
-    return ThreadPoolExecutor(
-        max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="coverage-gis-pip"
-    )
-
-
 def _geos_pairs(
     tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -232,14 +224,22 @@ def locate_points(
         k = min(workers, len(spans))
         cuts = np.linspace(0, len(spans), k + 1).astype(int)
         parts = [spans[a:b] for a, b in pairwise(cuts)]
-        results = [r for rs in _pool().map(share, parts) for r in rs] if k > 1 else share(spans)
+        results = (
+            [r for rs in threads("pip", min(4, os.cpu_count() or 1)).map(share, parts) for r in rs]
+            if k > 1
+            else share(spans)
+        )
     else:
         tree = shapely.STRtree(geoms)
 
         def work(s: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
             return _geos_pairs(tree, x[s[0] : s[1]], y[s[0] : s[1]])
 
-        results = list(_pool().map(work, spans)) if workers > 1 else [work(s) for s in spans]
+        results = (
+            list(threads("pip", min(4, os.cpu_count() or 1)).map(work, spans))
+            if workers > 1
+            else [work(s) for s in spans]
+        )
     pidx = np.concatenate([r[0] + a for r, (a, _b) in zip(results, spans, strict=True)])
     uidx = np.concatenate([r[1] for r in results])
     if not len(pidx):

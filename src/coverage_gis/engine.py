@@ -42,9 +42,8 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -52,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis._locate import locate_points
+from coverage_gis._threads import pool as threads
 from coverage_gis.catalog import Catalog, Condition, Indicator, RatioTerm
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
@@ -660,13 +660,6 @@ def locate_facilities(
     return unit, multi
 
 
-@lru_cache(maxsize=1)
-def _locate_pool() -> ThreadPoolExecutor:
-    """One long-lived thread for point location, reused by every ``prepare`` call
-    (no thread is created and torn down per audit)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-locate")
-
-
 @dataclass(frozen=True)
 class PendingLocation:
     """Point location started ahead of :func:`prepare` by :func:`locate_ahead`.
@@ -710,7 +703,7 @@ def locate_ahead(units: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> P
     lon = np.array(lon, dtype=float)  # copies: the facility table may change afterwards
     lat = np.array(lat, dtype=float)
     return PendingLocation(
-        units, lon, lat, _locate_pool().submit(locate_facilities, units, lon, lat)
+        units, lon, lat, threads("locate").submit(locate_facilities, units, lon, lat)
     )
 
 
@@ -778,7 +771,7 @@ def prepare(
     # the point-in-polygon pass (numpy and GEOS, mostly without the GIL) runs on a worker
     # thread while the type and name matching below (Python objects) runs here
     locating = (
-        _locate_pool().submit(
+        threads("locate").submit(
             locate_facilities,
             units,
             np.where(has_xy, lon, np.nan),

@@ -11,9 +11,8 @@ import datetime as dt
 import hashlib
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis._paths import data_path
+from coverage_gis._threads import pool as threads
 from coverage_gis.catalog import Catalog
 from coverage_gis.engine import PendingLocation, PreparedAudit, prepare
 from coverage_gis.errors import InputError
@@ -83,24 +83,6 @@ class AuditInputs:
     located: PendingLocation | None = field(default=None, repr=False, compare=False)
 
 
-@lru_cache(maxsize=1)
-def _reader_pool() -> ThreadPoolExecutor:
-    """One long-lived reader thread for the whole process.
-
-    pyproj keeps per-thread state; short-lived threads that used it have been seen to crash
-    the process later (the desktop app hit this with pooled Qt threads), so file reading
-    ahead of the boundaries always happens on this same, never-ending thread.
-    """
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-reader")
-
-
-@lru_cache(maxsize=1)
-def _checks_pool() -> ThreadPoolExecutor:
-    """One long-lived thread for the boundary checks of :func:`load_inputs`
-    (long-lived for the same reason as :func:`_reader_pool`)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-gis-checks")
-
-
 def load_inputs(
     boundaries: str | Path,
     facilities: Sequence[str | Path],
@@ -141,7 +123,7 @@ def load_inputs(
     # suggestions are made here. Findings keep their order (boundaries, boundary checks,
     # then each file's), and a boundary error still wins over a facility error.
     plans = [_facility_plan(p, facilities_crs, column_mapping) for p in facilities]
-    pool = _reader_pool()
+    pool = threads("reader")
     futures = [
         pool.submit(_read_facilities, p, mapping, declared, encoding)
         for p, declared, mapping in plans
@@ -159,7 +141,7 @@ def load_inputs(
         for fut in futures:
             fut.cancel()
         raise
-    checking = _checks_pool().submit(check_coverage, units, file=str(boundaries))
+    checking = threads("checks").submit(check_coverage, units, file=str(boundaries))
     inputs: list[dict[str, Any]] = [
         {
             "role": "boundaries",
