@@ -39,6 +39,7 @@ __all__ = [
     "facilities_path",
     "make_facilities",
     "make_units",
+    "realistic_outlines",
     "units_path",
     "write_facilities",
     "write_units",
@@ -152,14 +153,58 @@ def _sample_in(region: shapely.Geometry, n: int, rng: np.random.Generator) -> np
     return np.concatenate(out)[:n]
 
 
+#: Half-width of the jitter of inserted outline vertices, in metres.
+JITTER_M = 3.0
+_M_PER_DEG = 111_320.0
+
+
+def realistic_outlines(
+    cells: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    min_vertices: int = 200,
+    jitter_m: float = JITTER_M,
+) -> np.ndarray:
+    """Densify polygons to at least ``min_vertices`` vertices and jitter the inserted ones.
+
+    Each polygon's edges are split into pieces of at most 1/(1.15 × ``min_vertices``) of its
+    perimeter (so neighbours get different inserted vertices), and every inserted vertex is
+    moved by up to ``jitter_m`` metres in x and y, independently per polygon. The original
+    vertices (cell corners, shared exactly by neighbours) stay where they are. A polygon the
+    jitter would make invalid (near a very sharp corner) keeps its densified, unjittered
+    outline. Vectorised: ``shapely.segmentize`` and one numpy pass over all coordinates.
+    """
+    step = shapely.length(cells) / (min_vertices * 1.15)
+    dense = shapely.segmentize(cells, step)
+    orig = shapely.get_coordinates(cells)
+    coords = shapely.get_coordinates(dense)
+    inserted = ~np.isin(coords[:, 0] + 1j * coords[:, 1], orig[:, 0] + 1j * orig[:, 1])
+    lat = coords[inserted, 1]
+    d_lat = rng.uniform(-jitter_m, jitter_m, len(lat)) / _M_PER_DEG
+    d_lon = rng.uniform(-jitter_m, jitter_m, len(lat)) / (_M_PER_DEG * np.cos(np.radians(lat)))
+    coords[inserted] = np.round(coords[inserted] + np.column_stack([d_lon, d_lat]), 7)
+    out = shapely.set_coordinates(np.array(dense, dtype=object, copy=True), coords)
+    bad = ~shapely.is_valid(out)
+    out[bad] = dense[bad]
+    still_bad = ~shapely.is_valid(out)
+    out[still_bad] = cells[still_bad]
+    return out
+
+
 def make_units(
     n_units: int,
     *,
     seed: int = 20240601,
     region: shapely.Geometry = EASTERN_CHINA,
     units_per_county: float = 11.0,
+    min_vertices: int = 200,
 ) -> gpd.GeoDataFrame:
-    """Voronoi township cells over ``region``, grouped into counties.
+    """Voronoi township cells over ``region`` with realistic outlines, grouped into counties.
+
+    The cells' corners are shared exactly by neighbours, but their edges are densified and
+    the inserted vertices jittered per cell (:func:`realistic_outlines`), so neighbouring
+    outlines are not noded: they leave slivers of gap and overlap a few metres wide along
+    every shared edge, as real exports of township boundaries do.
 
     Parameters
     ----------
@@ -171,6 +216,8 @@ def make_units(
         Outline to fill (EPSG:4326 degrees).
     units_per_county
         Average number of units per county (counties are cells of a square grid).
+    min_vertices
+        Fewest vertices of a unit's outline.
 
     Returns
     -------
@@ -184,6 +231,7 @@ def make_units(
     cells = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=region, ordered=True))
     cells = shapely.intersection(cells, region)
     cells = shapely.set_precision(cells, 1e-7)  # snap shared vertices: exact common edges
+    cells = realistic_outlines(cells, np.random.default_rng([seed, 1]), min_vertices=min_vertices)
     # counties: a square grid sized so that a cell holds ~units_per_county seeds
     size = float(np.sqrt(region.area * units_per_county / n_units))
     x0, y0 = region.bounds[:2]
