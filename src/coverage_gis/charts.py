@@ -6,10 +6,16 @@ Qt GUI without switching the process-wide backend. Chinese text uses an installe
 Chinese-capable font (:func:`coverage_gis.fonts.use_cjk_font`); when none is installed a
 :class:`~coverage_gis.fonts.CJKFontWarning` is emitted once per chart and the chart is still
 written (Chinese shows as boxes).
+
+Chart files are named after the indicator id (:func:`chart_file_name`): ``T2-4.png``. The
+id comes from the catalogue, so anything in it but letters, digits, ``_``, ``-`` and ``.``
+becomes ``_`` and leading dots are dropped: an id such as ``../../x`` cannot place a file
+outside the chart folder.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +27,7 @@ from coverage_gis.results import AuditResult
 
 __all__ = [
     "CHART_COLORS",
+    "chart_file_name",
     "default_chart_indicators",
     "indicator_county_chart",
     "write_charts",
@@ -29,6 +36,24 @@ __all__ = [
 #: Bar colours: met, not met, no data; and the target line.
 CHART_COLORS = {"met": "#2e7d32", "not_met": "#c62828", "none": "#9e9e9e", "target": "#1f3b73"}
 _OPS = {">=": "≥", "<=": "≤", "=": "="}
+_FILE_UNSAFE = re.compile(r"[^\w\-.]+")
+
+
+def chart_file_name(indicator_id: str) -> str:
+    """The PNG file name of an indicator's chart: ``<id>.png``, made safe as a file name.
+
+    Parameters
+    ----------
+    indicator_id
+        The catalogue's indicator id.
+
+    Returns
+    -------
+    str
+        A single path component (no separators, no leading dot), e.g. ``T2-4.png``.
+    """
+    stem = _FILE_UNSAFE.sub("_", str(indicator_id)).lstrip(".")
+    return f"{stem or '_'}.png"
 
 
 def default_chart_indicators(result: AuditResult) -> list[str]:
@@ -186,4 +211,4 @@ def write_charts(
 ) -> list[Path]:
     """Write ``<out_dir>/<id>.png`` for each indicator (default: :func:`default_chart_indicators`)."""
     ids = default_chart_indicators(result) if indicator_ids is None else list(indicator_ids)
-    return [indicator_county_chart(result, i, Path(out_dir) / f"{i}.png") for i in ids]
+    return [indicator_county_chart(result, i, Path(out_dir) / chart_file_name(i)) for i in ids]

@@ -16,7 +16,9 @@ File names and columns are stable so that scripts can rely on them:
     GeoParquet: the units table with polygons; every facility row with its assignment.
 
 Percent values are 0–100. CSV files are UTF-8 with BOM so that Excel on Chinese Windows
-opens them correctly.
+opens them correctly. A text cell that Excel would run as a formula (it starts with ``=``,
+``+``, ``-``, ``@``, tab or CR) is written with a leading ``'``; numeric columns are never
+changed (:mod:`coverage_gis.export_safety`). ``audit.json`` holds the values unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis import __version__
+from coverage_gis.export_safety import safe_frame
 from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult
 
 __all__ = [
@@ -140,13 +143,13 @@ def write_outputs(result: AuditResult, out_dir: str | Path, formats: set[str]) -
     if "csv" in formats:
         table = result.indicator_table()[INDICATOR_CSV_COLUMNS]
         p = out / "indicators.csv"
-        table.to_csv(p, index=False, encoding="utf-8-sig")
+        safe_frame(table).to_csv(p, index=False, encoding="utf-8-sig")
         written.append(p)
         p = out / "units.csv"
-        result.units_table().to_csv(p, index=False, encoding="utf-8-sig")
+        safe_frame(result.units_table()).to_csv(p, index=False, encoding="utf-8-sig")
         written.append(p)
         p = out / "findings.csv"
-        result.findings.to_frame().to_csv(p, index=False, encoding="utf-8-sig")
+        safe_frame(result.findings.to_frame()).to_csv(p, index=False, encoding="utf-8-sig")
         written.append(p)
     if "json" in formats:
         p = out / "audit.json"

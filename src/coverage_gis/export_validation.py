@@ -1,4 +1,9 @@
-"""The validation report: findings printed for a terminal and written as CSV and XLSX."""
+"""The validation report: findings printed for a terminal and written as CSV and XLSX.
+
+Text from the data (file names, values, messages) never becomes a spreadsheet formula: the
+CSV prefixes risky text cells with ``'`` and the workbook stores every text as a string cell
+(the rule is in :mod:`coverage_gis.export_safety`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from coverage_gis.export_safety import protect_cell, safe_frame
 from coverage_gis.findings import FINDING_COLUMNS, Findings
 
 __all__ = ["FINDING_HEADERS_ZH", "format_findings", "write_findings"]
@@ -74,7 +80,7 @@ def write_findings(
     out.mkdir(parents=True, exist_ok=True)
     frame = findings.to_frame()
     csv_path = out / "validation.csv"
-    frame.to_csv(csv_path, index=False, encoding="utf-8-sig")
+    safe_frame(frame).to_csv(csv_path, index=False, encoding="utf-8-sig")
     wb = Workbook()
     ws = wb.active
     ws.title = "数据问题"
@@ -83,6 +89,8 @@ def write_findings(
     for rec in frame.itertuples(index=False):
         values = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in rec]
         ws.append(values)
+        for cell in ws[ws.max_row]:
+            protect_cell(cell)
         ws.cell(ws.max_row, 1).fill = PatternFill(
             "solid", fgColor=fills.get(rec.severity, "FFFFFF")
         )
@@ -97,6 +105,9 @@ def write_findings(
         ws2.append(list(accounting.columns))
         for rec in accounting.itertuples(index=False):
             ws2.append(list(rec))
+        for row in ws2.iter_rows():
+            for cell in row:
+                protect_cell(cell)
     xlsx_path = out / "validation.xlsx"
     wb.save(xlsx_path)
     return [csv_path, xlsx_path]

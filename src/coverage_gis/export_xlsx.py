@@ -30,6 +30,11 @@ Number formats: percent values are stored as in the result (0–100, the same nu
 format ``0.0"%"`` — the cell value 85.2 shows as ``85.2%``. Targets carry their operator in
 the format (``"≥"0.0"%"``). Every sheet has a frozen header row, a filter (except 说明), and
 an A4 landscape print setup fitted to the page width with the header row repeated.
+
+Text from the data or the catalogue (names, addresses, headers made of facility-type names)
+is always stored as a string cell, never as a formula or an error value, and text starting
+with ``=``, ``+``, ``-``, ``@``, tab or CR carries Excel's quote prefix
+(:func:`coverage_gis.export_safety.protect_cell`). The workbook has no formulas of its own.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis import __version__
+from coverage_gis.export_safety import protect_cell
 from coverage_gis.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
 
 if TYPE_CHECKING:
@@ -211,8 +217,7 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) 
     cell = ws.cell(row=row, column=col)
     v = _clean(value)
     cell.value = v
-    if isinstance(v, str) and v.startswith("="):
-        cell.data_type = "s"  # text from the data, never a formula
+    protect_cell(cell)  # text from the data: a string cell, never a formula
     if fmt is not None:
         cell.number_format = fmt
     elif isinstance(v, dt.datetime):
@@ -260,7 +265,7 @@ def _header(ws: Worksheet, headers: Sequence[str]) -> None:
 
     thin = Side(style="thin", color="8EA9DB")
     for col, text in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=col, value=text)
+        cell = protect_cell(ws.cell(row=1, column=col, value=_clean(text)))
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor=_FILL["header"])
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -774,12 +779,18 @@ def write_workbook(
     """
     from openpyxl import Workbook
 
-    from coverage_gis.charts import default_chart_indicators, indicator_county_chart
+    from coverage_gis.charts import (
+        chart_file_name,
+        default_chart_indicators,
+        indicator_county_chart,
+    )
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     ids = default_chart_indicators(result) if chart_indicators is None else list(chart_indicators)
-    charts = [indicator_county_chart(result, i, out.parent / "charts" / f"{i}.png") for i in ids]
+    charts = [
+        indicator_county_chart(result, i, out.parent / "charts" / chart_file_name(i)) for i in ids
+    ]
 
     wb = Workbook()
     sheets = [wb.active, *(wb.create_sheet() for _ in SHEET_NAMES[1:])]

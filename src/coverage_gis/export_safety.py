@@ -1,0 +1,143 @@
+"""Spreadsheet formula injection: the one rule every CSV and XLSX writer applies.
+
+A facility list is data from many hands. A name such as ``=HYPERLINK("http://x","click")``
+or ``=cmd|' /C calc'!A0`` written verbatim into a CSV or an Excel workbook is run as a
+formula when a planner opens the file (OWASP "CSV injection"). Excel starts a formula on a
+cell that begins with ``=``, ``+``, ``-`` or ``@``, and a leading tab or carriage return
+can hide such a start. The rule, for every file this program writes:
+
+CSV (:func:`spreadsheet_safe`, :func:`safe_frame`)
+    A **text** cell (a ``str``; in object, string or categorical columns) that starts with
+    one of :data:`FORMULA_PREFIXES` is written with a single quote ``'`` in front, as
+    OWASP recommends; Excel then shows it as text (with the quote). Column headers follow
+    the same rule. Numeric columns are never touched, so a genuine ``-3.5`` stays the
+    number ``-3.5``; a text cell that is a plain number (``"-3.5"``, ``"+86"``, matched by
+    :data:`PLAIN_NUMBER`) is left as it is too, since Excel reads it as a number, never as a
+    formula. Everything else is unchanged.
+XLSX (:func:`protect_cell`)
+    Every ``str`` value is stored as a string cell (``data_type = "s"``), never as a
+    formula (openpyxl would make one of any text starting with ``=``) or an error value
+    (``#N/A``); a text that starts with one of :data:`FORMULA_PREFIXES` also gets Excel's
+    "quote prefix" style, so editing the cell in Excel keeps it text. The text itself is
+    not changed. The workbooks of this program contain no formulas of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "PLAIN_NUMBER",
+    "protect_cell",
+    "safe_frame",
+    "safe_series",
+    "spreadsheet_safe",
+]
+
+#: Characters that make Excel (or LibreOffice) read a cell as a formula, or hide such a start.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: A text that is just a number (``-3.5``, ``+1e3``): read as a number, never as a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_STARTS_RISKY = re.compile("[" + re.escape("".join(FORMULA_PREFIXES)) + "]")
+
+
+def _risky(text: str) -> bool:
+    return text.startswith(FORMULA_PREFIXES) and PLAIN_NUMBER.fullmatch(text) is None
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Return ``value`` as it may be written to a CSV cell (see the module docstring).
+
+    Parameters
+    ----------
+    value
+        Any cell value. Only ``str`` values are ever changed.
+
+    Returns
+    -------
+    Any
+        ``"'" + value`` for a text that starts with one of :data:`FORMULA_PREFIXES` and is
+        not a plain number; ``value`` itself otherwise.
+    """
+    if isinstance(value, str) and _risky(value):
+        return "'" + value
+    return value
+
+
+def safe_series(s: pd.Series) -> pd.Series:
+    """A column with :func:`spreadsheet_safe` applied to its text cells (vectorised).
+
+    Numeric, boolean and date columns are returned as they are; object, string and
+    categorical columns are checked with pandas string methods, non-text cells left alone.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+        return s
+    try:
+        starts = s.str.match(_STARTS_RISKY, na=False)
+    except AttributeError:  # no text cell at all (e.g. only None, bools or dates)
+        return s
+    starts = starts.astype(bool)
+    if not starts.any():
+        return s
+    number = s[starts].str.fullmatch(PLAIN_NUMBER, na=False).astype(bool)
+    hit = starts.copy()
+    hit[starts] = ~number
+    if not hit.any():
+        return s
+    out = s.copy()  # object or string dtype: both take the prefixed text
+    out[hit] = "'" + s[hit].astype(str)
+    return out
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` that is safe to write as CSV (text cells and headers).
+
+    Parameters
+    ----------
+    frame
+        The table to write.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same shape, index and dtypes except where a text cell or header was prefixed
+        (see the module docstring). ``frame`` itself is not modified.
+    """
+    out = frame.copy(deep=False)
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        safe = safe_series(col)
+        if safe is not col:
+            out.isetitem(j, safe)
+    out.columns = [spreadsheet_safe(c) for c in out.columns]
+    return out
+
+
+def protect_cell(cell: Any) -> Any:
+    """Make an openpyxl cell holding text a plain string cell (see the module docstring).
+
+    Call it after assigning the value. Non-text cells are left alone.
+
+    Parameters
+    ----------
+    cell
+        An ``openpyxl.cell.cell.Cell``.
+
+    Returns
+    -------
+    Any
+        The same cell.
+    """
+    value = cell.value
+    if isinstance(value, str):
+        if cell.data_type != "s":
+            cell.data_type = "s"  # never a formula ('f') or an error value ('e')
+        if value.startswith(FORMULA_PREFIXES):
+            cell.quotePrefix = True
+    return cell
