@@ -19,6 +19,14 @@ Each audit × date writes ``OUT/<name>/<date>/`` with the usual outputs; ``OUT/t
 holds one row per (audit, indicator) and one column per date, and ``OUT/trend_long.csv``
 the same in long form. The facility assignment is computed once per input set and reused
 for every date.
+
+Where a job may write: ``out`` must be a relative path that stays inside the job file's
+folder, and each audit's folder (``OUT/<name>``) must stay inside ``OUT``. A job whose
+``out`` is absolute or climbs out (``../../x``, or a symlink pointing elsewhere), or an
+audit named ``..``, is refused before anything is read or written, unless the caller
+passes ``allow_outside=True`` (``coverage-gis batch --allow-outside``): a job file may come
+from someone else and should not be able to overwrite files elsewhere. The trend tables are
+CSV with risky text cells prefixed by ``'`` (:mod:`coverage_gis.export_safety`).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import pandas as pd
 
 from coverage_gis.catalog import load_catalog
 from coverage_gis.errors import InputError
+from coverage_gis.export_safety import safe_frame
 from coverage_gis.export_tables import write_outputs
 from coverage_gis.results import AuditOptions
 from coverage_gis.workflow import (
@@ -44,7 +53,7 @@ from coverage_gis.workflow import (
     prepare_audit,
 )
 
-__all__ = ["run_batch"]
+__all__ = ["check_outputs", "run_batch"]
 
 _NAME_RE = re.compile(r"[^\w\-.]+", re.UNICODE)
 
@@ -80,8 +89,89 @@ def _dates(spec: dict[str, Any], job: Path) -> list[dt.date]:
     )
 
 
-def run_batch(job_path: str | Path, *, progress: Progress = _silent) -> str:
-    """Run every audit of a job file; return a short text summary."""
+def _inside(path: Path, root: Path) -> bool:
+    """True when ``path`` (symlinks resolved) is ``root`` or below it."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _outside_error(job: Path, key: str, value: object, target: Path, root: Path) -> InputError:
+    return InputError(
+        f"作业文件的输出位置在作业文件夹之外：{key} = {value!r} → {target}（允许的范围：{root}）",
+        f"The job writes outside its folder: {key} = {value!r} → {target} (allowed: {root})",
+        file=str(job),
+        column=key,
+        value=value,
+        suggestion="改用作业文件夹内的相对路径，或确认无误后加 --allow-outside / use a relative "
+        "path inside the job's folder, or pass --allow-outside if this is intended",
+    )
+
+
+def check_outputs(
+    job: Path, base: dict[str, Any], audits: list[dict[str, Any]], *, allow_outside: bool = False
+) -> Path:
+    """Check where a job writes and return its output folder (see the module docstring).
+
+    Parameters
+    ----------
+    job
+        The job file.
+    base, audits
+        Its ``[job]`` table and ``[[audit]]`` entries.
+    allow_outside
+        Accept outputs outside the job's folder.
+
+    Raises
+    ------
+    InputError
+        When ``out`` (of the job or of an audit) is absolute or leaves the job's folder, or
+        an audit's folder leaves ``out``, and ``allow_outside`` is false.
+    """
+    root = job.parent
+    raw_out = base.get("out", "out/batch")
+    out_root = root / str(raw_out)
+    checks: list[tuple[str, object, Path, Path]] = [("out", raw_out, out_root, root)]
+    for i, override in enumerate(audits, start=1):
+        if "out" in override:
+            checks.append((f"audit[{i}].out", override["out"], root / str(override["out"]), root))
+        name = _audit_name(override, i, len(audits), base)
+        checks.append((f"audit[{i}].name", name, out_root / name, out_root))
+    if not allow_outside:
+        for key, value, target, inside in checks:
+            absolute = key.endswith("out") and Path(str(value)).is_absolute()
+            if absolute or not _inside(target, inside):
+                raise _outside_error(job, key, value, target, inside)
+    return out_root
+
+
+def _audit_name(override: dict[str, Any], i: int, n: int, base: dict[str, Any]) -> str:
+    default = f"audit{i}" if n > 1 else "audit"
+    return _NAME_RE.sub("_", str({**base, **override}.get("name", default)))
+
+
+def run_batch(
+    job_path: str | Path, *, progress: Progress = _silent, allow_outside: bool = False
+) -> str:
+    """Run every audit of a job file; return a short text summary.
+
+    Parameters
+    ----------
+    job_path
+        The JOB.toml (format in the module docstring).
+    progress
+        Callback for progress messages (Chinese, English).
+    allow_outside
+        Let the job write outside its own folder (absolute ``out`` or one that climbs out).
+
+    Raises
+    ------
+    InputError
+        Bad job file, bad inputs, or outputs outside the job's folder without
+        ``allow_outside`` (checked before anything is read or written).
+    """
     job = Path(job_path)
     try:
         data = tomllib.loads(job.read_text(encoding="utf-8"))
@@ -96,13 +186,12 @@ def run_batch(job_path: str | Path, *, progress: Progress = _silent) -> str:
     def rel(p: str | None) -> Path | None:
         return None if p is None else (root / p)
 
-    out_root = rel(base.get("out", "out/batch"))
-    assert out_root is not None
+    out_root = check_outputs(job, base, audits, allow_outside=allow_outside)
     out_root.mkdir(parents=True, exist_ok=True)
     trend_rows: list[dict[str, Any]] = []
     for i, override in enumerate(audits, start=1):
         spec = {**base, **override}
-        name = _NAME_RE.sub("_", str(spec.get("name", f"audit{i}" if len(audits) > 1 else "audit")))
+        name = _audit_name(override, i, len(audits), base)
         if spec.get("demo"):
             boundaries = rel(spec.get("boundaries")) or demo_boundaries_path()
             facilities = [rel(f) for f in spec.get("facilities", [])] or demo_facilities_paths()
@@ -154,13 +243,13 @@ def run_batch(job_path: str | Path, *, progress: Progress = _silent) -> str:
                     }
                 )
     long = pd.DataFrame(trend_rows)
-    long.to_csv(out_root / "trend_long.csv", index=False, encoding="utf-8-sig")
+    safe_frame(long).to_csv(out_root / "trend_long.csv", index=False, encoding="utf-8-sig")
     keys = ["audit", "id", "name", "unit", "target"]
     wide = long.pivot(index=keys, columns="as_of", values="value")
     order = pd.MultiIndex.from_frame(long[keys].drop_duplicates())
     wide = wide.reindex(order)[list(dict.fromkeys(long["as_of"]))].reset_index()
     wide.columns.name = None
-    wide.to_csv(out_root / "trend.csv", index=False, encoding="utf-8-sig")
+    safe_frame(wide).to_csv(out_root / "trend.csv", index=False, encoding="utf-8-sig")
     n_dates = long["as_of"].nunique()
     return (
         f"完成 {len(audits)} 组输入 × {n_dates} 个评估日期；趋势表：{out_root / 'trend.csv'}\n"

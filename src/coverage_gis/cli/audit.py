@@ -357,15 +357,22 @@ def validate(**kw: Any) -> None:
 @cli.command()
 @click.argument("job", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--quiet", "-q", is_flag=True)
-def batch(job: Path, quiet: bool) -> None:
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="允许作业在其文件夹之外写输出（绝对路径或 ../）/ let the job write outside its folder "
+    "(absolute out or one that climbs out with ../)",
+)
+def batch(job: Path, quiet: bool, allow_outside: bool) -> None:
     """按作业文件批量审计并输出趋势表 / Run many audits from a JOB.toml and write a trend table.
 
-    See README for the JOB.toml format.
+    See README for the JOB.toml format. Outputs must stay inside the job file's folder
+    unless --allow-outside is given.
     """
     from coverage_gis.batch import run_batch
 
     steps = _Steps(quiet)
-    summary = run_batch(job, progress=steps)
+    summary = run_batch(job, progress=steps, allow_outside=allow_outside)
     steps.close()
     click.echo(summary)
 
