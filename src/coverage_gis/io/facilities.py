@@ -1,12 +1,14 @@
-"""Reading facility lists: Excel workbooks, CSV files and vector files.
+"""Reading facility lists: Excel workbooks, CSV files, vector files and GeoParquet.
 
-The reader finds the header row (title rows above it, merged header cells over two rows),
-recognises columns by their Chinese or English names (:mod:`coverage_gis.io.columns`),
-skips blank rows and trailing notes (注：…), parses coordinates (decimal, 度分秒, text),
-fixes swapped longitude/latitude with a warning, converts GCJ-02/BD-09 to WGS84, parses
-dates, flags and numbers, and returns the normalised facility table of
-:mod:`coverage_gis.schema` plus the findings. A row with an error keeps its place with
-``row_error`` set, so it is accounted for as excluded.
+Each reader gets the cells of a table as fast as its format allows — CSV through pyarrow
+after encoding detection (the csv module for odd files), Excel through python-calamine
+(merged header cells filled), vector files through pyogrio's Arrow interface, GeoParquet
+through pyarrow — finds the header row (title rows above it, merged header cells over two
+rows), recognises columns by their Chinese or English names (:mod:`coverage_gis.io.columns`)
+and hands the raw columns to the one normaliser, :mod:`coverage_gis.io.normalise`, which
+skips blank and note rows, parses coordinates, dates, flags and numbers and reports every
+value it cannot read, identically for every format. A row with an error keeps its place
+with ``row_error`` set, so it is accounted for as excluded.
 """
 
 from __future__ import annotations
@@ -14,47 +16,50 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from coverage_gis.coordsys import normalize_source_crs, to_wgs84
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
-from coverage_gis.io.columns import FIELD_LABELS, header_key, recognise_columns, score_header
-from coverage_gis.io.coords import detect_swapped, in_china, parse_coordinate_values
+from coverage_gis.io.columns import header_key, recognise_columns, score_header
 from coverage_gis.io.encoding import read_text
-from coverage_gis.schema import FACILITY_COLUMNS, coerce_facilities, empty_facilities
+from coverage_gis.io.normalise import RawColumns, normalise_facilities
+from coverage_gis.schema import coerce_facilities, empty_facilities
 
-__all__ = ["RawTable", "read_facilities", "read_facility_file", "tables_from_file"]
+__all__ = [
+    "RawTable",
+    "raw_columns_from_table",
+    "read_facilities",
+    "read_facility_file",
+    "table_to_facilities",
+    "tables_from_file",
+]
 
-_NOTE_RE = re.compile(
-    r"^\s*(注|备注|说明|附注|数据来源|资料来源|填表|制表|审核|note)\s*[:：0-9一二三、.]", re.I
-)
-_TRUE = {
-    "是",
-    "达标",
-    "已达标",
-    "符合",
-    "标准化",
-    "y",
-    "yes",
-    "true",
-    "1",
-    "✓",
-    "√",
-    "省级标准",
-    "是(省级标准)",
-}
-_FALSE = {"否", "不达标", "未达标", "不符合", "n", "no", "false", "0", "✗", "×", "x"}
-_NUM_JUNK = re.compile(r"[,，\s张个床㎡]|平方米|m2|m²", re.I)
 _MAX_HEADER_SCAN = 20
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".parquet", ".geoparquet"}
+#: Normalised field names that a column may carry as its header (as written by this tool).
+_FIELD_NAMES = (
+    "name",
+    "type_raw",
+    "address",
+    "county_name",
+    "unit_name",
+    "status",
+    "opened",
+    "closed",
+    "meets_standard",
+    "beds",
+    "nursing_beds",
+    "area_m2",
+    "lon",
+    "lat",
+)
 
 
 @dataclass
@@ -71,48 +76,30 @@ class RawTable:
     first_row: int = 1
 
 
-def _excel_tables(path: Path, sheets: Sequence[str] | None) -> list[RawTable]:
-    import openpyxl  # lazy: only Excel inputs need it
-
-    try:
-        wb = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise InputError(
-            f"无法打开 Excel 文件：{exc}", f"Cannot open Excel file: {exc}", file=str(path)
-        ) from exc
-    names = list(sheets) if sheets else wb.sheetnames
-    out = []
-    for name in names:
-        if name not in wb.sheetnames:
-            raise InputError(
-                f"工作表“{name}”不存在；现有：{', '.join(wb.sheetnames)}",
-                f"Sheet '{name}' not found; sheets: {', '.join(wb.sheetnames)}",
-                file=str(path),
-                sheet=name,
-            )
-        ws = wb[name]
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        # Fill merged ranges so a merged header cell names every column it spans.
-        for rng in ws.merged_cells.ranges:
-            value = ws.cell(rng.min_row, rng.min_col).value
-            for r in range(rng.min_row, min(rng.max_row, _MAX_HEADER_SCAN) + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    if r - 1 < len(rows) and c - 1 < len(rows[r - 1]):
-                        rows[r - 1][c - 1] = value
-        out.append(RawTable(str(path), name, rows))
-    return out
-
-
-def _calamine_tables(path: Path, sheets: Sequence[str] | None) -> list[RawTable]:
-    """Legacy .xls (and .ods) through python-calamine (merged cells are not filled)."""
+def _open_calamine(path: Path, what: tuple[str, str]) -> Any:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types
-        raise InputError(
-            f"无法打开表格文件：{exc}", f"Cannot open spreadsheet: {exc}", file=str(path)
-        ) from exc
+        raise InputError(f"{what[0]}：{exc}", f"{what[1]}: {exc}", file=str(path)) from exc
+
+
+def _spreadsheet_tables(
+    path: Path, sheets: Sequence[str] | None, max_rows: int | None = None
+) -> list[RawTable]:
+    """Every (chosen) sheet of an .xlsx/.xlsm/.xls/.ods workbook through python-calamine.
+
+    Merged ranges in the first rows are filled, so that a merged header cell names every
+    column it spans.
+    """
+    xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    what = (
+        ("无法打开 Excel 文件", "Cannot open Excel file")
+        if xlsx
+        else ("无法打开表格文件", "Cannot open spreadsheet")
+    )
+    wb = _open_calamine(path, what)
     names = list(sheets) if sheets else list(wb.sheet_names)
     out = []
     for name in names:
@@ -123,39 +110,82 @@ def _calamine_tables(path: Path, sheets: Sequence[str] | None) -> list[RawTable]
                 file=str(path),
                 sheet=name,
             )
-        rows = [
-            [None if v == "" else v for v in r]
-            for r in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        ]
+        try:
+            sheet = wb.get_sheet_by_name(name)
+            if max_rows is None:
+                rows = sheet.to_python(skip_empty_area=False)
+            else:
+                rows = []
+                for r in sheet.iter_rows():
+                    rows.append(r)
+                    if len(rows) >= max_rows:
+                        break
+            merged = getattr(sheet, "merged_cell_ranges", None) or []
+        except Exception as exc:  # calamine raises its own error types
+            raise InputError(
+                f"{what[0]}：{exc}", f"{what[1]}: {exc}", file=str(path), sheet=name
+            ) from exc
+        rows = [list(r) for r in rows]
+        for (r0, c0), (r1, c1) in merged:
+            if r0 >= _MAX_HEADER_SCAN or r0 >= len(rows):
+                continue
+            value = rows[r0][c0] if c0 < len(rows[r0]) else None
+            for r in range(r0, min(r1, _MAX_HEADER_SCAN - 1, len(rows) - 1) + 1):
+                for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
+                    rows[r][c] = value
         out.append(RawTable(str(path), name, rows))
     return out
 
 
-def _csv_table(path: Path, encoding: str | None) -> RawTable:
-    text, _enc = read_text(path, encoding)
-    sample = text[:4096]
+def _sniff(sample: str) -> Any:
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
-        dialect = csv.excel
-    rows = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+        return csv.excel
+
+
+def _records(text: str, dialect: Any) -> Iterator[tuple[list[str], int]]:
+    """CSV records with the character offset just after each (any line ending)."""
+    f = io.StringIO(text, newline="")
+
+    def lines() -> Iterator[str]:
+        while line := f.readline():
+            yield line
+
+    for row in csv.reader(lines(), dialect):
+        yield row, f.tell()
+
+
+def _csv_table(path: Path, encoding: str | None, max_rows: int | None = None) -> RawTable:
+    text, _enc = read_text(path, encoding)
+    dialect = _sniff(text[:4096])
+    rows = []
+    for row, _end in _records(text, dialect):
+        rows.append(row)
+        if max_rows is not None and len(rows) >= max_rows:
+            break
     return RawTable(str(path), None, rows)
 
 
 def tables_from_file(
-    path: str | Path, *, sheets: Sequence[str] | None = None, encoding: str | None = None
+    path: str | Path,
+    *,
+    sheets: Sequence[str] | None = None,
+    encoding: str | None = None,
+    max_rows: int | None = None,
 ) -> list[RawTable]:
-    """Read the raw cells of a CSV/TXT file or of each (chosen) sheet of an .xlsx file."""
+    """Read the raw cells of a CSV/TXT file or of each (chosen) sheet of a workbook.
+
+    ``max_rows`` reads only the first rows of each table (for previews).
+    """
     p = Path(path)
     if not p.exists():
         raise InputError("文件不存在", "File not found", file=str(p))
     suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _excel_tables(p, sheets)
-    if suffix in (".xls", ".ods"):
-        return _calamine_tables(p, sheets)
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        return _spreadsheet_tables(p, sheets, max_rows)
     if suffix in (".csv", ".txt", ".tsv"):
-        return [_csv_table(p, encoding)]
+        return [_csv_table(p, encoding, max_rows)]
     raise InputError(
         f"不支持的设施文件格式：{suffix}",
         f"Unsupported facility file format: {suffix}",
@@ -208,71 +238,15 @@ def _find_header(rows: list[list[Any]], mapped: Iterable[str] = ()) -> tuple[int
     return last, header
 
 
-def _is_note(row: list[Any]) -> bool:
-    filled = [v for v in row if not _blank(v)]
-    if not filled:
-        return False
-    return len(filled) <= 2 and isinstance(filled[0], str) and bool(_NOTE_RE.match(filled[0]))
-
-
-def _text(v: Any) -> str | None:
-    if _blank(v):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return unicodedata.normalize("NFKC", str(v)).strip()
-
-
-def _parse_dates(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
-    """Parse date cells (datetime, YYYY-MM-DD, YYYY/M/D, YYYY年M月D日, YYYY.M, YYYY).
-
-    Returns the dates and a mask of non-blank cells that could not be parsed.
-    """
-    s = pd.Series(values, dtype=object)
-    blank = s.map(_blank).to_numpy(dtype=bool)
-    txt = s.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else _text(v) or "")
-    norm = (
-        txt.str.replace(r"[年月./]", "-", regex=True)
-        .str.replace("日", "", regex=False)
-        .str.strip("-")
-        .str.replace(r"T00:00:00$", "", regex=True)
-    )
-    norm = norm.where(~norm.str.fullmatch(r"\d{4}"), norm + "-01-01")
-    norm = norm.where(~norm.str.fullmatch(r"\d{4}-\d{1,2}"), norm + "-01")
-    parsed = pd.to_datetime(norm, errors="coerce", format="mixed")
-    bad = (~blank) & parsed.isna().to_numpy()
-    return parsed.astype("datetime64[ns]"), bad
-
-
-def _parse_flags(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
-    keys = [(_text(v) or "").lower() for v in values]
-    out = pd.array(
-        [True if k in _TRUE else False if k in _FALSE else None for k in keys], dtype="boolean"
-    )
-    bad = np.array([bool(k) and k not in _TRUE and k not in _FALSE for k in keys], dtype=bool)
-    return pd.Series(out), bad
-
-
-def _parse_numbers(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    s = pd.Series(values, dtype=object)
-    blank = s.map(_blank).to_numpy(dtype=bool)
-    txt = s.map(
-        lambda v: (
-            _NUM_JUNK.sub("", unicodedata.normalize("NFKC", str(v))) if not _blank(v) else None
-        )
-    )
-    num = pd.to_numeric(txt, errors="coerce").to_numpy(dtype=float)
-    bad = ~blank & ~np.isfinite(num)
-    return num, bad
-
-
-def table_to_facilities(
-    table: RawTable,
+def _header_fields(
+    rows: list[list[Any]],
     *,
-    mapping: Mapping[str, str] | None = None,
-    crs: str = "wgs84",
-) -> tuple[pd.DataFrame, Findings]:
-    """Turn one raw table into normalised facility rows and findings.
+    file: str,
+    sheet: str | None,
+    first_row: int,
+    mapping: Mapping[str, str] | None,
+) -> tuple[int, list[Any], dict[str, int]]:
+    """Find the header among the first rows and recognise its columns.
 
     Raises
     ------
@@ -281,8 +255,6 @@ def table_to_facilities(
         (a type — or a sheet named after one — and coordinates or a unit/county name) are
         missing. The message lists the columns that were found.
     """
-    findings = Findings()
-    rows = table.rows
     hdr = _find_header(rows, mapping.values() if mapping else ())
     if hdr is None:
         # No row names two known fields: take the first non-blank row as the header so that
@@ -297,15 +269,15 @@ def table_to_facilities(
         raise InputError(
             f"找不到表头行（前几行内容：{', '.join(preview) or '空'}）",
             f"No header row found (first cells: {', '.join(preview) or 'empty'})",
-            file=table.file,
-            sheet=table.sheet,
+            file=file,
+            sheet=sheet,
             suggestion="表头应含 名称、类型、经度、纬度 或 所属镇(街道) 等列；也可用 --column 指定 / "
             "the header needs columns like 名称, 类型, 经度, 纬度 or 所属镇(街道); or map them with --column",
         )
     header_idx, header = hdr
     cols = recognise_columns(header, mapping)
     found_headers = [str(h) for h in header if not _blank(h)]
-    sheet_type = table.sheet if "type_raw" not in cols else None
+    sheet_type = sheet if "type_raw" not in cols else None
     has_location = ("lon" in cols and "lat" in cols) or "unit_name" in cols or "county_name" in cols
     if ("type_raw" not in cols and not sheet_type) or not has_location:
         need = []
@@ -316,252 +288,229 @@ def table_to_facilities(
         raise InputError(
             f"缺少必需的列：{'; '.join(need)}。找到的列：{', '.join(found_headers)}",
             f"Required columns missing: {'; '.join(need)}. Columns found: {', '.join(found_headers)}",
-            file=table.file,
-            sheet=table.sheet,
-            row=table.first_row + header_idx,
+            file=file,
+            sheet=sheet,
+            row=first_row + header_idx,
             suggestion="用 --column 字段=列名 或 --columns 映射文件 指定 / map them with --column field=header or --columns FILE",
         )
+    return header_idx, header, cols
+
+
+def _half_coordinates(
+    cols: dict[str, int], header: list[Any], file: str, sheet: str | None
+) -> Findings:
+    """Drop a lone longitude or latitude column (with a warning)."""
+    findings = Findings()
     if ("lon" in cols) != ("lat" in cols):
+        found_headers = [str(h) for h in header if not _blank(h)]
         findings.add(
             Finding(
                 "warning",
                 "half_coordinates",
                 "只找到经度或纬度之一，坐标未使用",
                 "Only one of longitude/latitude found; coordinates not used",
-                file=table.file,
-                sheet=table.sheet,
+                file=file,
+                sheet=sheet,
                 column=found_headers[0] if found_headers else None,
             )
         )
         cols.pop("lon", None)
         cols.pop("lat", None)
+    return findings
 
-    # data rows: skip blanks and notes, keep the source row number
-    data: list[list[Any]] = []
-    row_numbers: list[int] = []
-    n_blank = n_note = 0
-    for i in range(header_idx + 1, len(rows)):
-        row = rows[i]
-        if all(_blank(v) for v in row):
-            n_blank += 1
-            continue
-        if _is_note(row):
-            n_note += 1
-            findings.add(
-                Finding(
-                    "info",
-                    "note_row_skipped",
-                    "说明/注释行，非数据，已跳过",
-                    "Note row, not data; skipped",
-                    file=table.file,
-                    sheet=table.sheet,
-                    row=table.first_row + i,
-                    value=_text(next(v for v in row if not _blank(v))),
-                )
-            )
-            continue
-        data.append(row)
-        row_numbers.append(table.first_row + i)
-    if n_blank:
-        findings.add(
-            Finding(
-                "info",
-                "blank_rows_skipped",
-                f"跳过 {n_blank} 个空行",
-                f"Skipped {n_blank} blank row(s)",
-                file=table.file,
-                sheet=table.sheet,
-                count=n_blank,
-            )
-        )
 
-    def column(field: str) -> list[Any]:
-        pos = cols[field]
-        return [r[pos] if pos < len(r) else None for r in data]
+def raw_columns_from_table(
+    table: RawTable, *, mapping: Mapping[str, str] | None = None
+) -> tuple[RawColumns, Findings]:
+    """The raw columns under the header of a table of cells (see :class:`RawColumns`)."""
+    rows = table.rows
+    header_idx, header, cols = _header_fields(
+        rows, file=table.file, sheet=table.sheet, first_row=table.first_row, mapping=mapping
+    )
+    findings = _half_coordinates(cols, header, table.file, table.sheet)
+    data = rows[header_idx + 1 :]
+    width = max([len(header), *(len(r) for r in data)]) if data else len(header)
+    columns: list[Any] = []
+    for c in zip_longest(*data, fillvalue=None) if data else []:
+        arr = np.empty(len(data), dtype=object)
+        arr[:] = c
+        columns.append(arr)
+    while len(columns) < width:
+        columns.append(np.full(len(data), None, dtype=object))
+    headers = [
+        (None if _blank(header[i]) else str(header[i])) if i < len(header) else None
+        for i in range(width)
+    ]
+    start = table.first_row + header_idx + 1
+    raw = RawColumns(
+        file=table.file,
+        sheet=table.sheet,
+        columns=columns,
+        headers=headers,
+        fields=cols,
+        source_row=np.arange(start, start + len(data), dtype=np.int64),
+        sheet_type=table.sheet if "type_raw" not in cols else None,
+    )
+    return raw, findings
 
-    n = len(data)
-    out: dict[str, Any] = {
-        "source_file": [table.file] * n,
-        "source_sheet": [table.sheet] * n,
-        "source_row": row_numbers,
-    }
-    errors: list[list[str]] = [[] for _ in range(n)]
 
-    def err(
-        rows_mask: np.ndarray, field: str, code: str, zh: str, en: str, values: list[Any]
-    ) -> None:
-        header_text = str(header[cols[field]]) if field in cols else FIELD_LABELS[field][0]
-        for r in np.flatnonzero(rows_mask):
-            errors[r].append(en)
-            findings.add(
-                Finding(
-                    "error",
-                    code,
-                    zh,
-                    en,
-                    file=table.file,
-                    sheet=table.sheet,
-                    row=row_numbers[r],
-                    column=header_text,
-                    value=None if values[r] is None else str(values[r]),
-                )
-            )
+def table_to_facilities(
+    table: RawTable,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    crs: str = "wgs84",
+) -> tuple[pd.DataFrame, Findings]:
+    """Turn one raw table into normalised facility rows and findings.
 
-    for fld in ("name", "type_raw", "address", "county_name", "unit_name", "status"):
-        out[fld] = [_text(v) for v in column(fld)] if fld in cols else [None] * n
-    if sheet_type:
-        out["type_raw"] = [sheet_type] * n
-    # coordinates
-    if "lon" in cols:
-        lon_raw, lat_raw = column("lon"), column("lat")
-        lon, bad_lon = parse_coordinate_values(lon_raw)
-        lat, bad_lat = parse_coordinate_values(lat_raw)
-        err(bad_lon, "lon", "bad_coordinate", "经度无法解析", "Longitude cannot be parsed", lon_raw)
-        err(
-            bad_lat & ~bad_lon,
-            "lat",
-            "bad_coordinate",
-            "纬度无法解析",
-            "Latitude cannot be parsed",
-            lat_raw,
-        )
-        half = np.isfinite(lon) ^ np.isfinite(lat)
-        err(
-            half & ~bad_lon & ~bad_lat,
-            "lon",
-            "half_coordinate",
-            "只有经度或纬度之一",
-            "Only one of longitude/latitude given",
-            lon_raw,
-        )
-        swapped = detect_swapped(lon, lat)
-        for r in np.flatnonzero(swapped):
-            findings.add(
-                Finding(
-                    "warning",
-                    "swapped_coordinates",
-                    "经纬度填反，已自动交换",
-                    "Longitude and latitude were swapped; fixed",
-                    file=table.file,
-                    sheet=table.sheet,
-                    row=row_numbers[r],
-                    column=str(header[cols["lon"]]),
-                    value=f"{lon_raw[r]}, {lat_raw[r]}",
-                )
+    Raises
+    ------
+    InputError
+        As :func:`raw_columns_from_table` (no header, required columns missing).
+    """
+    raw, findings = raw_columns_from_table(table, mapping=mapping)
+    frame, f = normalise_facilities(raw, crs=crs)
+    findings.extend(f)
+    return frame, findings
+
+
+_EMPTY_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+
+
+def _csv_raw_columns(
+    path: Path, encoding: str | None, mapping: Mapping[str, str] | None
+) -> tuple[RawColumns, Findings]:
+    """A CSV file's raw columns: header found with the csv module, the body read by pyarrow.
+
+    Files that pyarrow would read differently from the csv module — empty lines in the
+    body, rows of another width than the first ones — are read wholly with the csv module,
+    so that every row keeps the number the user sees.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    text, _enc = read_text(path, encoding)
+    dialect = _sniff(text[:4096])
+    head: list[list[str]] = []
+    ends: list[int] = []
+    for row, end in _records(text, dialect):
+        head.append(row)
+        ends.append(end)
+        if len(head) >= _MAX_HEADER_SCAN + 2:
+            break
+    table = RawTable(str(path), None, head)
+    header_idx, header, cols = _header_fields(
+        head, file=table.file, sheet=None, first_row=1, mapping=mapping
+    )
+    body = text[ends[header_idx] :]
+    width = max(len(r) for r in head)
+    invalid: list[Any] = []
+    fallback = bool(_EMPTY_LINE.search(body.rstrip("\r\n"))) or body[:1] in ("\r", "\n")
+    fallback = fallback or dialect.escapechar is not None or not body.strip()
+    arrow_table = None
+    if not fallback:
+
+        def on_invalid(row: Any) -> str:
+            invalid.append(row)
+            return "skip"
+
+        names = [f"c{i}" for i in range(width)]
+        try:
+            arrow_table = pacsv.read_csv(
+                io.BytesIO(body.encode("utf-8")),
+                read_options=pacsv.ReadOptions(column_names=names),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=dialect.delimiter,
+                    quote_char=dialect.quotechar or False,
+                    double_quote=bool(dialect.doublequote),
+                    newlines_in_values=(dialect.quotechar or '"') in body,
+                    ignore_empty_lines=True,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
             )
-        lon, lat = np.where(swapped, lat, lon), np.where(swapped, lon, lat)
-        both = np.isfinite(lon) & np.isfinite(lat)
-        impossible = both & ~in_china(lon, lat)
-        err(
-            impossible,
-            "lon",
-            "coordinate_out_of_range",
-            "坐标不在中国范围内（经度73–135，纬度18–54）",
-            "Coordinates outside China (lon 73–135, lat 18–54)",
-            [f"{a}, {b}" for a, b in zip(lon_raw, lat_raw, strict=True)],
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            arrow_table = None
+    if arrow_table is None or invalid:
+        rows = [row for row, _end in _records(text, dialect)]
+        return raw_columns_from_table(RawTable(str(path), None, rows), mapping=mapping)
+    findings = _half_coordinates(cols, header, table.file, None)
+    headers = [
+        (None if _blank(header[i]) else str(header[i])) if i < len(header) else None
+        for i in range(width)
+    ]
+    start = header_idx + 2
+    raw = RawColumns(
+        file=str(path),
+        sheet=None,
+        columns=[arrow_table.column(i) for i in range(width)],
+        headers=headers,
+        fields=cols,
+        source_row=np.arange(start, start + arrow_table.num_rows, dtype=np.int64),
+    )
+    return raw, findings
+
+
+def _named_fields(headers: list[str], mapping: Mapping[str, str] | None) -> dict[str, int]:
+    """Field → position: explicit mapping, normalised field names, then synonyms."""
+    found = recognise_columns(headers, mapping)
+    for fld in _FIELD_NAMES:
+        if fld in headers and (mapping is None or fld not in mapping):
+            found[fld] = headers.index(fld)
+    return found
+
+
+def vector_raw_columns(
+    file: str,
+    sheet: str | None,
+    table: Any,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    mapping: Mapping[str, str] | None,
+    *,
+    start: int = 1,
+) -> RawColumns:
+    """Raw columns of an attribute table (Arrow) whose rows are features with points.
+
+    Raises
+    ------
+    InputError
+        When no column names the facility type (the message lists the columns found).
+    """
+    headers = [str(c) for c in table.column_names]
+    cols = _named_fields(headers, mapping)
+    cols.pop("lon", None)  # the geometry places the feature
+    cols.pop("lat", None)
+    if "type_raw" not in cols:
+        raise InputError(
+            f"缺少类型列；找到的列：{', '.join(headers)}",
+            f"No type column; columns found: {', '.join(headers)}",
+            file=file,
+            sheet=sheet,
+            suggestion="用 --column type_raw=列名 指定 / map it with --column type_raw=HEADER",
         )
-        lon = np.where(impossible | half, np.nan, lon)
-        lat = np.where(impossible | half, np.nan, lat)
-        src = normalize_source_crs(crs)
-        if src not in ("wgs84", "cgcs2000"):
-            lon, lat = to_wgs84(lon, lat, src)
-        out["lon"], out["lat"] = lon, lat
-    else:
-        out["lon"] = out["lat"] = np.full(n, np.nan)
-    for fld in ("opened", "closed"):
-        if fld in cols:
-            vals = column(fld)
-            dates, bad = _parse_dates(vals)
-            err(
-                bad,
-                fld,
-                "bad_date",
-                f"{FIELD_LABELS[fld][0]}无法解析为日期",
-                f"{FIELD_LABELS[fld][1]} date cannot be parsed",
-                vals,
-            )
-            out[fld] = dates
-        else:
-            out[fld] = pd.Series([pd.NaT] * n, dtype="datetime64[ns]")
-    if "meets_standard" in cols:
-        vals = column("meets_standard")
-        flags, bad = _parse_flags(vals)
-        err(
-            bad,
-            "meets_standard",
-            "bad_flag",
-            "是否达标应为 是/否",
-            "Meets-standard must be 是/否 (yes/no)",
-            vals,
-        )
-        out["meets_standard"] = flags
-    else:
-        out["meets_standard"] = pd.Series(pd.array([None] * n, dtype="boolean"))
-    for fld in ("beds", "nursing_beds", "area_m2"):
-        if fld in cols:
-            vals = column(fld)
-            num, bad = _parse_numbers(vals)
-            err(
-                bad,
-                fld,
-                "bad_number",
-                f"{FIELD_LABELS[fld][0]}不是数字",
-                f"{FIELD_LABELS[fld][1]} is not a number",
-                vals,
-            )
-            out[fld] = num
-        else:
-            out[fld] = np.full(n, np.nan)
-    out["row_error"] = ["; ".join(e) if e else None for e in errors]
-    frame = pd.DataFrame({c: out[c] for c in FACILITY_COLUMNS if c in out})
-    return coerce_facilities(frame), findings
+    return RawColumns(
+        file=file,
+        sheet=sheet,
+        columns=[table.column(i) for i in range(table.num_columns)],
+        headers=list(headers),
+        fields=cols,
+        source_row=np.arange(start, start + table.num_rows, dtype=np.int64),
+        xy=(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)),
+    )
 
 
 def _vector_facilities(
-    path: Path, *, layer: str | None, mapping: Mapping[str, str] | None
+    path: Path, *, layer: str | None, mapping: Mapping[str, str] | None, crs: str = "wgs84"
 ) -> tuple[pd.DataFrame, Findings]:
-    from coverage_gis.io.boundaries import read_vector  # shares CRS handling
+    from coverage_gis.io.vector import read_vector_arrow
 
-    gdf = read_vector(path, layer=layer)
-    gdf = gdf.to_crs(4326)
-    geom = gdf.geometry
-    pts = geom.where(geom.geom_type == "Point", geom.representative_point())
-    attrs = gdf.drop(columns=gdf.geometry.name)
-    headers = list(attrs.columns)
-    cols = recognise_columns(headers, mapping)
-    n = len(gdf)
-    data: dict[str, Any] = {
-        "source_file": [str(path)] * n,
-        "source_sheet": [layer] * n,
-        "source_row": np.arange(1, n + 1),
-    }
-    for fld in (
-        "name",
-        "type_raw",
-        "address",
-        "county_name",
-        "unit_name",
-        "status",
-        "beds",
-        "nursing_beds",
-        "area_m2",
-    ):
-        if fld in cols:
-            data[fld] = attrs.iloc[:, cols[fld]].to_numpy()
-    for fld in ("opened", "closed"):
-        if fld in cols:
-            data[fld] = _parse_dates(list(attrs.iloc[:, cols[fld]]))[0]
-    if "meets_standard" in cols:
-        data["meets_standard"] = _parse_flags(list(attrs.iloc[:, cols["meets_standard"]]))[0]
-    data["lon"] = pts.x.to_numpy()
-    data["lat"] = pts.y.to_numpy()
-    if "type_raw" not in cols:
-        raise InputError(
-            f"缺少类型列；找到的列：{', '.join(map(str, headers))}",
-            f"No type column; columns found: {', '.join(map(str, headers))}",
-            file=str(path),
-        )
-    return coerce_facilities(pd.DataFrame(data)), Findings()
+    table, lon, lat, layer_read = read_vector_arrow(path, layer=layer)
+    raw = vector_raw_columns(str(path), layer_read, table, lon, lat, mapping)
+    return normalise_facilities(raw, crs=crs)
 
 
 def read_facility_file(
@@ -579,12 +528,20 @@ def read_facility_file(
     info finding, unless no sheet has one, which is an error.
     """
     p = Path(path)
-    if p.suffix.lower() in (".parquet", ".geoparquet"):  # bulk reader, no shapely per row
+    suffix = p.suffix.lower()
+    if suffix in (".parquet", ".geoparquet"):
         from coverage_gis.io.geoparquet import read_facilities_parquet
 
-        return read_facilities_parquet(p, mapping=mapping)
-    if p.suffix.lower() in _VECTOR_SUFFIXES:
-        return _vector_facilities(p, layer=layer, mapping=mapping)
+        return read_facilities_parquet(p, mapping=mapping, crs=crs)
+    if suffix in _VECTOR_SUFFIXES:
+        return _vector_facilities(p, layer=layer, mapping=mapping, crs=crs)
+    if suffix in (".csv", ".txt", ".tsv"):
+        if not p.exists():
+            raise InputError("文件不存在", "File not found", file=str(p))
+        raw, findings = _csv_raw_columns(p, encoding, mapping)
+        frame, f = normalise_facilities(raw, crs=crs)
+        findings.extend(f)
+        return frame, findings
     frames: list[pd.DataFrame] = []
     findings = Findings()
     tables = tables_from_file(p, sheets=sheets, encoding=encoding)
@@ -612,6 +569,8 @@ def read_facility_file(
     if not frames:
         assert first_error is not None
         raise first_error
+    if len(frames) == 1:
+        return frames[0], findings
     return coerce_facilities(pd.concat(frames, ignore_index=True)), findings
 
 
