@@ -85,8 +85,10 @@ def read_vector(
 ) -> gpd.GeoDataFrame:
     """Read a vector file with pyogrio; declare ``crs`` when the file has none.
 
-    Zipped shapefiles are read through GDAL's ``/vsizip/``. For GeoPackages with several
-    layers ``layer`` chooses one (the message lists them when it is missing).
+    Zipped shapefiles are read through GDAL's ``/vsizip/`` (nothing is extracted), after
+    :func:`coverage_gis.io.archive.check_archive` has accepted the archive (no unsafe member
+    names, no zip bomb). For GeoPackages with several layers ``layer`` chooses one (the
+    message lists them when it is missing).
     """
     import pyogrio
 
@@ -94,6 +96,10 @@ def read_vector(
     if not p.exists():
         raise InputError("文件不存在", "File not found", file=str(p))
     suffix = p.suffix.lower()
+    if suffix == ".zip":
+        from coverage_gis.io.archive import check_archive
+
+        check_archive(p)  # before GDAL opens it
     try:
         if suffix in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(p)
