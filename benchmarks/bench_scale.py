@@ -1,21 +1,25 @@
-"""Scale benchmark: the public audit API against a plain geopandas baseline, same files.
+"""Scale benchmark: the public audit API against a plain geopandas baseline, same raw files.
 
-For each configuration (units × facilities, GeoParquet files from make_national_data.py) a
-child process runs, on the same files:
+For each configuration (units × facilities, planner-shaped files from make_national_data.py:
+text columns under Chinese headers, non-noded 200+-vertex unit outlines) a child process runs,
+on the same files:
 
 (a) the public API end to end — ``load_inputs`` (read GeoParquet) → ``run_audit`` →
-    ``AuditResult``;
+    ``AuditResult`` (``allow_errors``: the files hold bad values on purpose);
 (b) a plain geopandas baseline — ``read_parquet``, ``sjoin(predicate="within")``,
-    ``groupby`` count per unit and type, share of units with at least one facility;
+    ``groupby`` count per unit and raw 类型 text, share of units with at least one facility;
 
-checks that both give identical per-unit counts (``counts_all``: every located facility) and
-identical coverage rates per type, and reports the median wall time of 5 runs each, the ratio
-audit/baseline and the peak RSS of each (measured in separate child processes, one run each,
-from ``VmHWM``). Then: the Dask path on the largest set, interactive re-evaluation at Suzhou
-scale (``PreparedAudit.evaluate`` with a new date and options) and the scaling curve.
+and checks that both give identical per-unit counts and coverage rates per type on the rows
+both count the same way (see :func:`_compare`), reporting the median wall time of 5 runs each,
+the ratio audit/baseline and the peak RSS of each (measured in separate child processes, one
+run each, from ``VmHWM``). Then: the same data as GeoPackage, the Dask path on 10M and 30M
+facilities, interactive re-evaluation at Suzhou scale (``PreparedAudit.evaluate`` with a new
+date and options) and the scaling curve.
 
     python benchmarks/bench_scale.py                      # everything (generates data first)
-    python benchmarks/bench_scale.py --quick              # 40k × 100k and 1M only
+    python benchmarks/bench_scale.py --quick              # 40k × 100k and 1M, GeoPackage 1M
+    python benchmarks/bench_scale.py --data /tmp/d --configs 200x5000 --gpkg 200x5000 \
+        --dask-units 200 --dask-facilities 20000 --runs 1 # a small check that it all runs
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -51,58 +55,140 @@ def _peak_rss_mb() -> float:
 
 # -- the two contenders ----------------------------------------------------------------------
 def run_audit(units_path: Path, fac_path: Path) -> Any:
-    """(a) The public API end to end: read GeoParquet, audit, AuditResult."""
+    """(a) The public API end to end: read the files, audit, AuditResult."""
     from coverage_gis import load_catalog, load_inputs, run_audit
 
     catalog = load_catalog()
     inputs = load_inputs(units_path, [fac_path])
-    return run_audit(inputs, catalog, AS_OF)
+    # rows with bad values are excluded (and reported), as with --allow-errors
+    return run_audit(inputs, catalog, AS_OF, allow_errors=True)
 
 
-def run_baseline(units_path: Path, fac_path: Path) -> tuple[Any, Any]:
-    """(b) Plain geopandas: read_parquet, sjoin within, groupby count, share with >= 1."""
+class Baseline(NamedTuple):
+    """What the plain geopandas script computes, and what :func:`_compare` needs of it."""
+
+    counts: Any  # unit code × raw type text
+    share: Any  # share of units with >= 1 facility, per raw type text
+    rows: Any  # facility row (0-based) of each joined pair
+    codes: Any  # unit code of each joined pair
+    types: Any  # raw type text of every facility row
+    n_rows: int
+
+
+def _read(path: Path) -> Any:
     import geopandas as gpd
 
-    units = gpd.read_parquet(units_path)
-    fac = gpd.read_parquet(fac_path)
+    return gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+
+
+def run_baseline(units_path: Path, fac_path: Path) -> Baseline:
+    """(b) Plain geopandas: read, sjoin within, groupby count on 类型, share with >= 1."""
+    import geopandas as gpd
+
+    units = _read(units_path)
+    fac = _read(fac_path)
     joined = gpd.sjoin(fac, units[["code", "geometry"]], predicate="within", how="inner")
-    counts = joined.groupby(["code", "type_raw"]).size().unstack(fill_value=0)
+    counts = joined.groupby(["code", gen.TYPE_HEADER]).size().unstack(fill_value=0)
     counts = counts.reindex(units["code"], fill_value=0)
     share = (counts > 0).mean()
-    return counts, share
+    return Baseline(
+        counts,
+        share,
+        joined.index.to_numpy(),
+        joined["code"].to_numpy(),
+        fac[gen.TYPE_HEADER].to_numpy(),
+        len(fac),
+    )
 
 
-def _compare(result: Any, counts: Any, share: Any) -> dict[str, Any]:
-    """Per-unit counts and coverage rates per type of both, after mapping raw types."""
+def _compare(result: Any, base: Baseline) -> dict[str, Any]:
+    """Per-unit counts and coverage rates per type of both, on the rows both count alike.
+
+    The baseline counts a row under its raw 类型 text in every unit whose polygon contains
+    its point, and nothing else. The audit maps types through the catalogue (aliases), gives a
+    point in several units (the overlap slivers of non-noded outlines) to the smallest code,
+    fixes swapped lon/lat, counts rows without a usable point by their named 所属镇(街道) and
+    excludes rows with reader errors and uncatalogued types. So the rows compared are those
+    whose point lies in exactly one unit (baseline), whose type text the catalogue knows and
+    which the audit did not exclude for a reader error; on them the audit must have assigned
+    by point to the same unit and type, giving identical unit × type counts and rates. The
+    rows outside that set are counted by reason.
+    """
+    import numpy as np
+    import pandas as pd
+
     from coverage_gis import load_catalog
 
     catalog = load_catalog()
-    by_type = counts.T.groupby([catalog.match_type(v) for v in counts.columns]).sum().T
-    mine = result.counts_all[by_type.columns].loc[by_type.index]
-    same_counts = bool((mine.to_numpy() == by_type.to_numpy()).all())
-    rates_a = (mine > 0).mean()
-    rates_b = (by_type > 0).mean()
-    same_rates = bool((rates_a - rates_b).abs().max() == 0)
+    n = base.n_rows
+    fac = result.facilities
+    pos = fac["source_row"].to_numpy(dtype=np.int64) - 1
+
+    def spread(col: str, fill: object) -> np.ndarray:  # audit column in file-row order
+        out = np.full(n, fill, dtype=object)
+        out[pos] = fac[col].to_numpy(dtype=object)
+        return out
+
+    a_unit, a_type = spread("unit_code", None), spread("type_code", None)
+    a_method, a_reason = spread("assign_method", "none"), spread("excluded_reason", "not read")
+    a_used = spread("used", False).astype(bool)
+    hits = np.bincount(base.rows, minlength=n)
+    single = hits[base.rows] == 1
+    b_unit = np.full(n, None, dtype=object)
+    b_unit[base.rows[single]] = base.codes[single]
+    tcodes, tuniq = pd.factorize(pd.Series(base.types, dtype=object))
+    mapped = np.array([*(catalog.match_type(v) for v in tuniq), None], dtype=object)
+    b_type = mapped[tcodes]  # factorize gives -1 (the final None) for missing values
+    known = pd.notna(b_type)
+    compared = (hits == 1) & known & (a_reason != "reader_error")
+    by_point = compared & a_used & (a_method == "point")
+    agree = by_point & (a_unit == b_unit) & (a_type == b_type)
+
+    unit_index = pd.Index(result.units["code"].to_numpy())
+    type_index = pd.Index(list(catalog.type_codes))
+    nu, nt = len(unit_index), len(type_index)
+
+    def matrix(rows: np.ndarray, unit: np.ndarray, typ: np.ndarray) -> np.ndarray:
+        ui = unit_index.get_indexer(unit[rows])
+        ti = type_index.get_indexer(typ[rows])
+        ok = (ui >= 0) & (ti >= 0)
+        flat = np.bincount(ui[ok] * nt + ti[ok], minlength=nu * nt)
+        return flat.reshape(nu, nt)
+
+    mine = matrix(by_point, a_unit, a_type)
+    theirs = matrix(compared, b_unit, b_type)
+    rates_a, rates_b = (mine > 0).mean(axis=0), (theirs > 0).mean(axis=0)
+    counted_a = a_used & pd.notna(a_unit)
     return {
-        "same_counts": same_counts,
-        "same_rates": same_rates,
-        "facilities_counted": int(mine.to_numpy().sum()),
-        "rates": {k: round(float(v) * 100, 2) for k, v in rates_a.items()},
+        "same_counts": bool((mine == theirs).all()),
+        "same_rates": bool((rates_a == rates_b).all()),
+        "facilities_counted": int(compared.sum()),
+        "rows": int(n),
+        "disagreeing_rows": int(compared.sum() - agree.sum()),
+        "baseline_uncatalogued": int(((hits > 0) & ~known).sum()),
+        "baseline_double_rows": int((hits > 1).sum()),
+        "baseline_reader_error_rows": int(
+            ((hits == 1) & known & (a_reason == "reader_error")).sum()
+        ),
+        "audit_by_name": int((counted_a & (a_method != "point")).sum()),
+        "audit_point_not_in_baseline": int((counted_a & (a_method == "point") & (hits == 0)).sum()),
+        "rates": {c: round(float(v) * 100, 2) for c, v in zip(type_index, rates_a, strict=True)},
     }
 
 
 def child_time(units_path: Path, fac_path: Path, runs: int) -> dict[str, Any]:
     """Median times of both (same process, same files) and the equality check."""
     ta, tb = [], []
-    result = counts = share = None
+    result = base = None
     for _ in range(runs):
+        result = base = None  # the previous run's tables do not weigh on this one
         t0 = time.perf_counter()
         result = run_audit(units_path, fac_path)
         ta.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        counts, share = run_baseline(units_path, fac_path)
+        base = run_baseline(units_path, fac_path)
         tb.append(time.perf_counter() - t0)
-    check = _compare(result, counts, share)
+    check = _compare(result, base)
     return {"audit": ta, "baseline": tb, **check}
 
 
@@ -205,8 +291,45 @@ def _child(args: list[str], timeout: float = 3600) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _paths(n_units: int, n_fac: int) -> tuple[Path, Path]:
-    return gen.units_path(n_units), gen.facilities_path(n_units, n_fac)
+def _size(text: str) -> tuple[int, int]:
+    """``40000x1000000`` → (40000, 1000000)."""
+    u, _, f = text.lower().partition("x")
+    return int(u), int(f)
+
+
+def _generate(data: Path, units: list[int], facilities: list[int], gpkg_max: int = 0) -> None:
+    """Make the files the benchmark reads (make_national_data skips existing ones)."""
+    gen.main(
+        [
+            "--units",
+            *[str(u) for u in sorted(set(units))],
+            "--facilities",
+            *[str(f) for f in sorted(set(facilities))],
+            "--gpkg-max",
+            str(gpkg_max),
+            "--csv-rows",
+            "0",
+            "--xlsx-rows",
+            "0",
+            "--out",
+            str(data),
+        ]
+    )
+
+
+def _accounting(t: dict[str, Any]) -> str:
+    """What the equality check compared, and why the other rows are left out."""
+    bad = t["disagreeing_rows"]
+    return (
+        f"compared {t['facilities_counted']:,} of {t['rows']:,} rows"
+        f"{f' ({bad:,} DISAGREE)' if bad else ''}; "
+        f"baseline also counts {t['baseline_uncatalogued']:,} rows of uncatalogued types and "
+        f"{t['baseline_double_rows']:,} rows in 2+ units (overlap slivers), and "
+        f"{t['baseline_reader_error_rows']:,} rows the audit excludes for a reader error; the "
+        f"audit also counts {t['audit_by_name']:,} rows by named unit (no coordinates, or a "
+        f"point in a gap) and {t['audit_point_not_in_baseline']:,} point(s) the baseline finds "
+        "in no unit (swapped lon/lat)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -216,9 +339,27 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="40k × 100k and 1M only, no Dask run")
     ap.add_argument("--runs", type=int, default=RUNS)
     ap.add_argument(
-        "--dask-facilities", type=int, default=10_000_000, help="facilities for the Dask run"
+        "--configs",
+        nargs="+",
+        metavar="UNITSxFACILITIES",
+        help="GeoParquet configurations (default 4000/40000 × 100k/1M, 40000 × 5M)",
+    )
+    ap.add_argument(
+        "--gpkg",
+        default="40000x1000000",
+        metavar="UNITSxFACILITIES",
+        help="the GeoPackage run ('none' to skip)",
+    )
+    ap.add_argument("--dask-units", type=int, default=40_000)
+    ap.add_argument(
+        "--dask-facilities",
+        type=int,
+        nargs="+",
+        default=[10_000_000, 30_000_000],
+        help="facility sets of the Dask runs",
     )
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--data", type=Path, default=gen.DATA_DIR, help="data directory")
     args = ap.parse_args(argv)
     if args.child:
         kind, *rest = args.child
@@ -233,29 +374,20 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(res))
         return
 
-    configs = [(40_000, 100_000), (40_000, 1_000_000)]
-    if not args.quick:
-        configs = [(4_000, 100_000), (4_000, 1_000_000), *configs, (40_000, 5_000_000)]
+    if args.configs:
+        configs = [_size(c) for c in args.configs]
+    else:
+        configs = [(40_000, 100_000), (40_000, 1_000_000)]
+        if not args.quick:
+            configs = [(4_000, 100_000), (4_000, 1_000_000), *configs, (40_000, 5_000_000)]
+    gpkg = None if args.gpkg.lower() == "none" else _size(args.gpkg)
     need_dask = not (args.quick or args.no_dask)
-    gen.main(
-        [
-            "--units",
-            *sorted({str(u) for u, _ in configs}),
-            "--facilities",
-            *sorted({str(f) for _, f in configs}),
-        ]
-    )
+    data = args.data
+    _generate(data, [u for u, _ in configs], [f for _, f in configs])
+    if gpkg:
+        _generate(data, [gpkg[0]], [gpkg[1]], gpkg_max=gpkg[1])
     if need_dask:
-        gen.main(
-            [
-                "--units",
-                "40000",
-                "--facilities",
-                str(args.dask_facilities),
-                "--gpkg-max",
-                "0",
-            ]
-        )
+        _generate(data, [args.dask_units], args.dask_facilities)
     load = os.getloadavg()[0]
     print(
         f"\ncoverage-gis scale benchmark — {os.cpu_count()} cores, load average {load:.2f}, "
@@ -271,28 +403,40 @@ def main(argv: list[str] | None = None) -> None:
     # the data generator, but name normalisation and unit tables are built from scratch);
     # the median covers 5 runs in that process, as for the baseline.
     rows = []
+    checks = []
     for n_units, n_fac in configs:
-        up, fp = _paths(n_units, n_fac)
+        up, fp = (
+            gen.units_path(n_units, "parquet", data),
+            gen.facilities_path(n_units, n_fac, "parquet", data),
+        )
         t = _child(["time", str(up), str(fp), str(args.runs)])
         ma = _child(["memory", "audit", str(up), str(fp)])
         mb = _child(["memory", "baseline", str(up), str(fp)])
         a, b = statistics.median(t["audit"]), statistics.median(t["baseline"])
         rows.append((n_units, n_fac, a, b))
-        ok = "yes" if t["same_counts"] and t["same_rates"] else "NO"
+        checks.append((n_units, n_fac, t))
+        ok = "yes" if t["same_counts"] and t["same_rates"] and not t["disagreeing_rows"] else "NO"
         print(
             f"{n_units:>7,} {n_fac:>11,} | {a:>8.2f} {t['audit'][0]:>7.2f} {b:>10.2f} "
             f"{a / b:>6.2f} {b / a:>7.2f}x | "
             f"{ma['peak_rss_mb']:>7.0f}MB {mb['peak_rss_mb']:>7.0f}MB | {ok} "
             f"(counts {t['same_counts']}, rates {t['same_rates']}, "
-            f"{t['facilities_counted']:,} counted)",
+            f"{t['facilities_counted']:,} compared)",
             flush=True,
         )
     print(
-        "\nscaling curve, 40,000 units (s/M: seconds per million facilities; marginal: "
-        "extra seconds per extra million since the previous size — a straight line has a "
-        "constant marginal cost, the intercept being the fixed cost of the 40,000 units):"
+        "\nidentical: per-unit counts per type and coverage rates of both on the rows both "
+        "count alike (point in exactly one unit, type text in the catalogue, no reader error):"
     )
-    base = [(f, a, b) for u, f, a, b in rows if u == 40_000]
+    for n_units, n_fac, t in checks:
+        print(f"  {n_units:>7,} × {n_fac:>11,}: {_accounting(t)}")
+    curve_units = max(u for u, _ in configs)
+    print(
+        f"\nscaling curve, {curve_units:,} units (s/M: seconds per million facilities; marginal: "
+        "extra seconds per extra million since the previous size — a straight line has a "
+        f"constant marginal cost, the intercept being the fixed cost of the {curve_units:,} units):"
+    )
+    base = [(f, a, b) for u, f, a, b in rows if u == curve_units]
     prev: tuple[int, float, float] | None = None
     for f, a, b in base:
         marginal = (
@@ -306,16 +450,37 @@ def main(argv: list[str] | None = None) -> None:
             f"baseline {b:7.2f} s ({b / f * 1e6:6.2f} s/M){marginal}"
         )
         prev = (f, a, b)
-    if need_dask:
-        up, fp = _paths(40_000, args.dask_facilities)
-        d = _child(["dask", str(up), str(fp)])
-        print(
-            f"\nDask path (--engine dask, LocalCluster 2 workers), 40,000 units × "
-            f"{args.dask_facilities:,} facilities: total {d['total_s']:.1f} s "
-            f"(read {d['read_s']:.1f} s, partitioned assignment + rules {d['prepare_dask_s']:.1f} s, "
-            f"evaluate {d['evaluate_s']:.1f} s), {d['rows']:,} rows, {d['used']:,} used, "
-            f"peak RSS {d['peak_rss_mb'] / 1024:.2f} GB (limit 8 GB)"
+    if gpkg:
+        up, fp = gen.units_path(gpkg[0], "gpkg", data), gen.facilities_path(*gpkg, "gpkg", data)
+        t = _child(["time", str(up), str(fp), str(args.runs)])
+        a, b = statistics.median(t["audit"]), statistics.median(t["baseline"])
+        same = [ra for u, f, ra, _ in rows if (u, f) == gpkg]
+        vs = (
+            f"{a / same[0]:.2f}x the GeoParquet audit ({same[0]:.2f} s; target <= 2x)"
+            if same
+            else "no GeoParquet run of this size to compare with"
         )
+        ok = "yes" if t["same_counts"] and t["same_rates"] and not t["disagreeing_rows"] else "NO"
+        print(
+            f"\nGeoPackage (units and facilities .gpkg, same data), {gpkg[0]:,} units × "
+            f"{gpkg[1]:,} facilities: audit {a:.2f} s (1st run {t['audit'][0]:.2f} s) = {vs}; "
+            f"baseline (read_file + sjoin) {b:.2f} s; identical {ok} ({_accounting(t)})",
+            flush=True,
+        )
+    if need_dask:
+        for n_fac in args.dask_facilities:
+            up = gen.units_path(args.dask_units, "parquet", data)
+            fp = gen.facilities_path(args.dask_units, n_fac, "parquet", data)
+            d = _child(["dask", str(up), str(fp)])
+            print(
+                f"\nDask path (--engine dask, LocalCluster 2 workers), {args.dask_units:,} units × "
+                f"{n_fac:,} facilities: total {d['total_s']:.1f} s "
+                f"(read {d['read_s']:.1f} s, partitioned assignment + rules "
+                f"{d['prepare_dask_s']:.1f} s, evaluate {d['evaluate_s']:.1f} s), "
+                f"{d['rows']:,} rows, {d['used']:,} used, "
+                f"peak RSS {d['peak_rss_mb'] / 1024:.2f} GB (limit 8 GB)",
+                flush=True,
+            )
     it = _child(["interactive", str(args.runs)])
     print(
         f"\ninteractive re-evaluation ({it['source']}: {it['units']} units, "
