@@ -232,11 +232,6 @@ def test_a_broken_zip_is_a_clear_input_error(tmp_path: Path, no_gdal: list[str])
         read_vector(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the facility reader being rewritten opens vector files through "
-    "io/vector.py:vector_source, which does not call check_archive yet",
-)
 def test_a_zipped_facility_list_is_checked_too(tmp_path: Path, no_gdal: list[str]) -> None:
     """Facility .zip files must go through the same check before GDAL opens them."""
     from coverage_gis.io.facilities import read_facility_file

@@ -37,6 +37,7 @@ import os
 import re
 import struct
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from coverage_gis.errors import InputError
@@ -137,8 +138,33 @@ def _repairs_as_utf8(run: str) -> bool:
     return fixed != run
 
 
+#: Text longer than this is checked on a sample (:func:`_sample`): mojibake comes from how
+#: a whole file was decoded, so it shows in every part of it.
+GARBLE_SAMPLE_CHARS = 1 << 19
+_SAMPLE_WINDOWS = 8
+
+
+def _sample(text: str) -> str:
+    """The whole text when short, else evenly spaced windows cut at line ends."""
+    if len(text) <= GARBLE_SAMPLE_CHARS:
+        return text
+    width = GARBLE_SAMPLE_CHARS // _SAMPLE_WINDOWS
+    parts = []
+    for k in range(_SAMPLE_WINDOWS):
+        start = (len(text) - width) * k // (_SAMPLE_WINDOWS - 1)
+        if k:
+            nl = text.find("\n", start)
+            start = nl + 1 if 0 <= nl < start + width // 2 else start
+        parts.append(text[start : start + width])
+    return "\n".join(parts)
+
+
 def garbled_reason(text: str) -> str | None:
     """Return why ``text`` looks like mojibake, or ``None`` when it looks fine.
+
+    The rules of the module docstring are shares, so a long text is judged on a sample
+    (:data:`GARBLE_SAMPLE_CHARS`), and each distinct run of non-ASCII characters is looked
+    at once and weighted by how often it occurs.
 
     Parameters
     ----------
@@ -152,26 +178,31 @@ def garbled_reason(text: str) -> str | None:
     """
     if "\ufffd" in text:
         return "contains U+FFFD replacement characters"
-    runs = _NON_ASCII_RUN.findall(text)
+    text = _sample(text)
+    runs = Counter(_NON_ASCII_RUN.findall(text))
     controls = len(_C0_CONTROL.findall(text))
-    n = sum(map(len, runs)) + controls
+    n = sum(len(run) * k for run, k in runs.items()) + controls
     if n == 0:
         return None
-    suspicious = controls + sum(len(_ALWAYS_SUSPICIOUS.findall(run)) for run in runs)
+    suspicious = controls + sum(len(_ALWAYS_SUSPICIOUS.findall(run)) * k for run, k in runs.items())
     # Latin-1 letters only count inside runs of non-ASCII characters: "Café" is fine,
     # "ËÕÖÝ" (GBK read as Latin-1) is not.
-    suspicious += sum(len(_LATIN1_SUSPICIOUS.findall(run)) for run in runs if len(run) >= 2)
+    suspicious += sum(
+        len(_LATIN1_SUSPICIOUS.findall(run)) * k for run, k in runs.items() if len(run) >= 2
+    )
     if suspicious >= SUSPICIOUS_MIN_COUNT and suspicious / n >= SUSPICIOUS_MIN_SHARE:
         return (
             f"{suspicious} of {n} non-ASCII characters are control, Latin-1, "
             "box-drawing or private-use characters"
         )
-    cjk = {ch for ch in set(text) if _is_cjk(ch)}
+    cjk = {ch for run in runs for ch in run if _is_cjk(ch)}
     if len(cjk) >= RARE_CJK_MIN_COUNT:
         rare = sum(1 for ch in cjk if not _in_gb2312(ch))
         if rare / len(cjk) >= RARE_CJK_MIN_SHARE:
             return f"{rare} of {len(cjk)} distinct Chinese characters are rare (outside GB2312)"
-    repairable = sum(len(run) for run in runs if len(run) >= 2 and _repairs_as_utf8(run))
+    repairable = sum(
+        len(run) * k for run, k in runs.items() if len(run) >= 2 and _repairs_as_utf8(run)
+    )
     if repairable >= REPAIRABLE_MIN_CHARS and repairable / n >= REPAIRABLE_MIN_SHARE:
         return f"{repairable} of {n} non-ASCII characters are UTF-8 read as GBK"
     return None

@@ -156,7 +156,7 @@ class _Problem:
     en: str
     column: str | None
     rows: np.ndarray  # positions in the output table
-    values: list[str | None]  # the cell text shown, one per row
+    values: list[str | None]  # the cell text shown, for a prefix of the rows (the shown ones)
     row_error: bool  # whether the rows are excluded with this message
 
 
@@ -228,6 +228,7 @@ class _Column:
         self.raw = raw
         self._fact: tuple[np.ndarray, list[Any]] | None = None
         self._texts: list[str | None] | None = None
+        self._arrow_text: Any = False  # not computed yet
 
     @property
     def is_arrow(self) -> bool:
@@ -245,6 +246,13 @@ class _Column:
             self._texts = [cell_text(u) for u in self.factorized()[1]]
         return self._texts
 
+    def cells(self, codes: np.ndarray) -> list[str | None]:
+        """Cell text for the given codes (-1: blank), converting only those values."""
+        if self._texts is not None:
+            return [self._texts[c] if c >= 0 else None for c in codes]
+        uniques = self.factorized()[1]
+        return [cell_text(uniques[c]) if c >= 0 else None for c in codes]
+
     def text_at(self, rows: np.ndarray) -> list[str | None]:
         """Cell text of the given rows."""
         if self.is_arrow and self._fact is None:
@@ -258,6 +266,11 @@ class _Column:
 
     def arrow_text(self) -> Any:
         """Arrow string array of the normalised text (nulls for blanks), built in C."""
+        if self._arrow_text is False:
+            self._arrow_text = self._make_arrow_text()
+        return self._arrow_text
+
+    def _make_arrow_text(self) -> Any:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -269,9 +282,18 @@ class _Column:
         arr = pc.utf8_trim(pc.utf8_normalize(arr, form="NFKC"), characters=_BLANK_CHARS)
         return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
 
+    def mostly_distinct(self) -> bool:
+        """True for an Arrow column whose values are mostly distinct (names, addresses)."""
+        if not self.is_arrow or self._fact is not None:
+            return False
+        import pyarrow.compute as pc
+
+        head = self.raw.slice(0, 10_000)
+        return len(head) > 0 and pc.count_distinct(head).as_py() > 0.5 * len(head)
+
     def nonblank(self) -> np.ndarray:
         """True for the rows whose cell is not blank."""
-        if self.is_arrow and self._fact is None:
+        if self.mostly_distinct():
             arr = self.arrow_text()
             if arr is not None:
                 return arr.is_valid().to_numpy(zero_copy_only=False)
@@ -473,12 +495,13 @@ def _text_column(col: _Column | None, keep: np.ndarray, free: bool) -> pd.Series
     n = len(keep)
     if col is None:
         return coerce_column("name" if free else "status", None, n)
-    if free and col.is_arrow and col._fact is None:
+    if free and col.mostly_distinct():
         import pyarrow as pa
 
         arr = col.arrow_text()
         if arr is not None:
-            arr = arr.take(pa.array(keep, type=pa.int64()))
+            if len(keep) != len(arr):
+                arr = arr.take(pa.array(keep, type=pa.int64()))
             return arr.to_pandas(types_mapper={arr.type: TEXT_DTYPE}.get).reset_index(drop=True)
     codes, _ = col.factorized()
     table = np.empty(len(col.unique_texts()), dtype=object)
@@ -551,7 +574,8 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
         rows = np.flatnonzero(mask)
         if not len(rows):
             return
-        shown = values(rows) if callable(values) else [values[r] for r in rows]
+        head = rows[: MAX_ROW_FINDINGS + 1]  # only these can be shown (_build_findings)
+        shown = values(head) if callable(values) else [values[r] for r in head]
         problems.append(
             _Problem(
                 severity, code, zh, en, header(fld), rows + row_offset, shown, severity == "error"
@@ -580,7 +604,6 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
 
     # coordinates
     lon = lat = np.full(n, np.nan)
-    lon_text = lat_text = None
     if raw.xy is not None:
         lon = np.asarray(raw.xy[0], dtype=np.float64)[keep]
         lat = np.asarray(raw.xy[1], dtype=np.float64)[keep]
@@ -598,20 +621,15 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
         lat_u, bad_lat, lat_codes = _parsed_column(lat_col, keep, parse_coordinate_values)
         lon = _take(np.asarray(lon_u, dtype=np.float64), lon_codes, np.nan)
         lat = _take(np.asarray(lat_u, dtype=np.float64), lat_codes, np.nan)
-        lon_text, lat_text = lon_col.unique_texts(), lat_col.unique_texts()
-
-        def cell(texts: list[str | None], codes: np.ndarray, r: int) -> str | None:
-            c = codes[r]
-            return texts[c] if c >= 0 else None
 
         def lon_cells(rows: np.ndarray) -> list[str | None]:
-            return [cell(lon_text, lon_codes, r) for r in rows]
+            return lon_col.cells(lon_codes[rows])
 
         def lat_cells(rows: np.ndarray) -> list[str | None]:
-            return [cell(lat_text, lat_codes, r) for r in rows]
+            return lat_col.cells(lat_codes[rows])
 
         def pair_text(rows: np.ndarray) -> list[str]:
-            return [f"{cell(lon_text, lon_codes, r)}, {cell(lat_text, lat_codes, r)}" for r in rows]
+            return [f"{a}, {b}" for a, b in zip(lon_cells(rows), lat_cells(rows), strict=True)]
 
         problem(
             bad_lon,
@@ -672,8 +690,7 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
     out["lat"] = pd.Series(np.asarray(lat, dtype=np.float64), copy=False)
 
     def cells_of(c: _Column, codes: np.ndarray) -> Any:
-        texts = c.unique_texts()
-        return lambda rows: [texts[k] if k >= 0 else None for k in codes[rows]]
+        return lambda rows: c.cells(codes[rows])
 
     for fld in ("opened", "closed"):
         c = col(fld)
@@ -730,14 +747,17 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
 def _row_errors(problems: list[_Problem], n: int, row_offset: int) -> np.ndarray:
     """``row_error`` text per row: the English messages of its errors, joined by ``; ``."""
     out = np.full(n, None, dtype=object)
-    errors: dict[int, list[str]] = {}
     for p in problems:
         if not p.row_error:
             continue
-        for r in p.rows - row_offset:
-            errors.setdefault(int(r), []).append(p.en)
-    for r, msgs in errors.items():
-        out[r] = "; ".join(msgs)
+        rows = p.rows - row_offset
+        current = out[rows]
+        first = np.equal(current, None)
+        joined = np.empty(len(rows), dtype=object)
+        joined[first] = p.en
+        if not first.all():
+            joined[~first] = current[~first] + ("; " + p.en)
+        out[rows] = joined
     return out
 
 

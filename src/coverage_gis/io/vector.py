@@ -44,6 +44,10 @@ def vector_source(path: str | Path, layer: str | None = None) -> VectorSource:
     if not p.exists():
         raise InputError("文件不存在", "File not found", file=str(p))
     suffix = p.suffix.lower()
+    if suffix == ".zip":
+        from coverage_gis.io.archive import check_archive
+
+        check_archive(p)  # unsafe member names and zip bombs refused before GDAL opens it
     src = f"/vsizip/{p}" if suffix == ".zip" else str(p)
     if layer is None and suffix in (".gpkg", ".zip", ".kml"):
         try:
