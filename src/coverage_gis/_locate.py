@@ -1,179 +1,197 @@
-"""Which unit polygon covers each point: a vectorised point-in-polygon pass for millions of points.
+"""Which unit polygon covers each point: prepared GEOS geometry for millions of points.
 
 :func:`locate_points` gives the same answer as ``STRtree.query(points, predicate="intersects")``
-(GEOS "covers": interior or boundary) without building a shapely Point per row:
+(GEOS "covers": interior or boundary) without building a shapely Point per row, and with
+a cost per point that grows with the logarithm of a polygon's vertex count, not linearly:
 
-1. candidate polygons come from a uniform grid over the polygons' bounding boxes, then an
-   exact bounding-box test;
-2. each candidate pair is decided by even-odd ray casting over the polygon's ring edges in
-   numpy (exact comparisons for "does the edge straddle the point's latitude", a cross
-   product for "is the edge east of the point");
-3. a pair whose point lies on, or within rounding distance of, an edge (the only case where
-   floating-point ray casting can be wrong) is decided by GEOS itself
-   (``shapely.intersects_xy``), so boundary points follow exactly the GEOS rules.
+1. candidate polygons come from a uniform grid over the polygons' bounding boxes (numpy),
+   then an exact bounding-box test — the same candidates as the STRtree's envelope test;
+2. each candidate pair is decided by GEOS on a *prepared* polygon
+   (``shapely.intersects_xy``): an interval index over the polygon's edges, so boundary
+   points follow exactly the GEOS rules and a point costs O(log vertices);
+3. invalid or non-polygonal geometries (where a prepared polygon's even-odd count could
+   disagree with the plain GEOS answer) are decided exactly as the STRtree query decides
+   them: a prepared Point against the geometry, for their candidate pairs only.
 
-Invalid or non-polygonal geometries fall back to the GEOS STRtree query. Chunks of points
-run on a thread pool (numpy and GEOS release the GIL), so both cores are used.
+The polygons are copied before they are prepared, so the caller's geometry objects are
+never modified (other threads may be using them), and the copies' lazy GEOS indexes are
+built before any chunk runs: GEOS builds them on first use without a lock. Chunks of
+points then run on a thread pool (numpy and GEOS release the GIL), so both cores are used.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TypeVar
 
 import numpy as np
 import shapely
 
 from coverage_gis._threads import pool as threads
 
-__all__ = ["PolygonIndex", "locate_points"]
+__all__ = ["BoxGrid", "locate_points"]
 
-#: Points per numpy pass: small enough that the temporaries stay in cache and are reused by
-#: the allocator (larger chunks measured 10-60 % slower on a 2-core machine).
-_CHUNK = 4_096
-_REL_TOL = 1e-12  # far above the ~1e-15 relative error of the cross product
+#: Points per chunk: large enough that the per-call overhead of numpy and shapely is small,
+#: small enough that the candidate arrays stay a few MB (16k-64k measured alike).
+_CHUNK = 32_768
+_POLYGONAL = (3, 6)  # shapely.GeometryType.POLYGON, MULTIPOLYGON
+_P = TypeVar("_P")
+_R = TypeVar("_R")
 
 
-@dataclass
-class PolygonIndex:
-    """Edges of a set of polygons and a uniform grid over their bounding boxes."""
+@dataclass(frozen=True)
+class BoxGrid:
+    """A uniform grid over bounding boxes: which boxes contain a point.
 
-    geoms: np.ndarray
-    bounds: np.ndarray
-    #: One row per ring edge, grouped by polygon: start x, start y, x2 - x1, y2 - y1 and the
-    #: exact end y (for the straddle test). One row is gathered per candidate edge: a single
-    #: ``take`` instead of five separate gathers.
-    edges: np.ndarray
-    edge_start: np.ndarray
-    edge_count: np.ndarray
+    Each box is listed in every cell it overlaps; a point is tested against the boxes of
+    its cell only. Boxes and points are put in cells by the same floating-point formula,
+    so a point on a box's edge always lands in a cell that lists the box.
+    """
+
+    bounds: np.ndarray  # (n, 4): xmin, ymin, xmax, ymax; NaN rows (empty geometry) unlisted
     origin: tuple[float, float]
     cell: float
     shape: tuple[int, int]  # (ny, nx)
-    cell_start: np.ndarray
-    cell_poly: np.ndarray
+    cell_start: np.ndarray  # (ny * nx + 1,): the boxes of cell c are cell_box[start[c]:start[c+1]]
+    cell_box: np.ndarray
 
     @classmethod
-    def build(cls, geoms: np.ndarray) -> PolygonIndex:
-        """Index polygon geometries (Polygon / MultiPolygon, valid)."""
-        n = len(geoms)
-        # ragged arrays: coordinates and ring/part offsets in C, no shapely object per part
-        kind, coords, offsets = shapely.to_ragged_array(geoms)
-        if kind == shapely.GeometryType.POLYGON:
-            ring_geom = np.repeat(np.arange(n), np.diff(offsets[1]))
-        else:  # MultiPolygon (mixed input is promoted)
-            ring_geom = np.repeat(np.repeat(np.arange(n), np.diff(offsets[2])), np.diff(offsets[1]))
-        coord_ring = np.repeat(np.arange(len(offsets[0]) - 1), np.diff(offsets[0]))
-        xy = coords[:, :2]
-        same = coord_ring[1:] == coord_ring[:-1]
-        edges = np.column_stack([xy[:-1][same], xy[1:][same]])
-        edge_poly = ring_geom[coord_ring[:-1][same]]
-        edge_count = np.bincount(edge_poly, minlength=n)
-        edge_start = np.r_[0, np.cumsum(edge_count)[:-1]]
-        bounds = shapely.bounds(geoms)
-        x0, y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
-        x1, y1 = float(bounds[:, 2].max()), float(bounds[:, 3].max())
-        size = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-        cell = max(float(np.median(size)) / 2.0, 1e-9, max(x1 - x0, y1 - y0) / 4096)
+    def build(cls, bounds: np.ndarray) -> BoxGrid:
+        """Index boxes (rows of ``shapely.bounds``); rows with NaN are left out.
+
+        The cell side is half the median box size, enlarged (doubled) while boxes would be
+        listed more than ``16 n + 1,000,000`` times in all, and never so small that the grid
+        has more than about ``4 n + 65,536`` cells.
+        """
+        n = len(bounds)
+        listed = np.flatnonzero(np.isfinite(bounds).all(axis=1))
+        if not len(listed):
+            return cls(
+                bounds, (0.0, 0.0), 1.0, (1, 1), np.zeros(2, np.int64), np.zeros(0, np.int64)
+            )
+        b = bounds[listed]
+        x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
+        w, h = float(b[:, 2].max()) - x0, float(b[:, 3].max()) - y0
+        size = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        cell = max(
+            float(np.median(size)) / 2.0,
+            float(np.sqrt(w * h / (4 * n + 65_536))),
+            max(w, h) / 4096,
+            1e-9,
+        )
         while True:
-            nx = int((x1 - x0) // cell) + 1
-            ny = int((y1 - y0) // cell) + 1
-            ix0 = ((bounds[:, 0] - x0) // cell).astype(np.int64)
-            ix1 = ((bounds[:, 2] - x0) // cell).astype(np.int64)
-            iy0 = ((bounds[:, 1] - y0) // cell).astype(np.int64)
-            iy1 = ((bounds[:, 3] - y0) // cell).astype(np.int64)
+            nx = int(np.floor(w / cell)) + 1
+            ny = int(np.floor(h / cell)) + 1
+            ix0 = np.floor((b[:, 0] - x0) / cell).astype(np.int64)
+            ix1 = np.floor((b[:, 2] - x0) / cell).astype(np.int64)
+            iy0 = np.floor((b[:, 1] - y0) / cell).astype(np.int64)
+            iy1 = np.floor((b[:, 3] - y0) / cell).astype(np.int64)
             wx = ix1 - ix0 + 1
             k = wx * (iy1 - iy0 + 1)
-            if k.sum() <= 16 * n + 1_000_000 or cell > max(x1 - x0, y1 - y0):
+            if k.sum() <= 16 * n + 1_000_000 or cell > max(w, h):
                 break
             cell *= 2.0
-        rep = np.repeat(np.arange(n), k)
+        rep = np.repeat(np.arange(len(listed)), k)
         off = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
         cid = (iy0[rep] + off // wx[rep]) * nx + ix0[rep] + off % wx[rep]
-        order = np.argsort(cid, kind="stable")
+        order = np.argsort(cid, kind="stable")  # stable: boxes in index order within a cell
         cell_start = np.searchsorted(cid[order], np.arange(nx * ny + 1))
-        return cls(
-            geoms=geoms,
-            bounds=bounds,
-            edges=np.column_stack(
-                [
-                    edges[:, 0],
-                    edges[:, 1],
-                    edges[:, 2] - edges[:, 0],
-                    edges[:, 3] - edges[:, 1],
-                    edges[:, 3],
-                ]
-            ),
-            edge_start=edge_start,
-            edge_count=edge_count,
-            origin=(x0, y0),
-            cell=cell,
-            shape=(ny, nx),
-            cell_start=cell_start,
-            cell_poly=rep[order],
-        )
+        return cls(bounds, (x0, y0), cell, (ny, nx), cell_start, listed[rep[order]])
 
-    def covering_pairs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (point index, polygon index) where the polygon covers the point.
+    def candidates(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs (point index, box index) where the closed box contains the point.
 
-        Gathers use ``ndarray.take`` (markedly faster than fancy indexing for 1-D arrays)
-        and boolean selections are turned into one index array that is taken from.
+        Returns
+        -------
+        point, box : ndarray of int64
+            The pairs, grouped by point, boxes in index order within a point.
+        px, py : ndarray of float
+            The pairs' point coordinates.
         """
         ny, nx = self.shape
         cx = np.floor((x - self.origin[0]) / self.cell)
         cy = np.floor((y - self.origin[1]) / self.cell)
-        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
+        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)  # False for NaN
         cid = np.where(ok, cy * nx + cx, 0).astype(np.int64)
         start = self.cell_start.take(cid)
         cnt = np.where(ok, self.cell_start.take(cid + 1) - start, 0)
+        ends = np.cumsum(cnt)
         p = np.repeat(np.arange(len(x)), cnt)
-        off = np.arange(len(p)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        g = self.cell_poly.take(start.take(p) + off)
+        g = self.cell_box.take(
+            np.repeat(start - (ends - cnt), cnt) + np.arange(int(ends[-1]) if len(ends) else 0)
+        )
         b = self.bounds.take(g, axis=0)
         px, py = x.take(p), y.take(p)
         keep = np.flatnonzero((px >= b[:, 0]) & (px <= b[:, 2]) & (py >= b[:, 1]) & (py <= b[:, 3]))
-        p, g, px, py = p.take(keep), g.take(keep), px.take(keep), py.take(keep)
-        ne = self.edge_count.take(g)
-        ends = np.cumsum(ne)
-        eidx = np.repeat(self.edge_start.take(g) - (ends - ne), ne) + np.arange(
-            int(ends[-1]) if len(ends) else 0
-        )
-        pe = np.repeat(np.arange(len(p)), ne)
-        qx, qy = px.take(pe), py.take(pe)
-        ex, ey, edx, edy, ey2 = self.edges.take(eidx, axis=0).T
-        ry = qy - ey
-        a = edx * ry
-        c = edy * (qx - ex)
-        cross = a - c
-        straddle = (ry < 0) != (ey2 > qy)
-        crossing = straddle & ((cross > 0) == (edy > 0))
-        odd = np.logical_xor.reduceat(crossing, ends - ne) if len(p) else np.zeros(0, bool)
-        close = np.flatnonzero(np.abs(cross) <= _REL_TOL * (np.abs(a) + np.abs(c)))
-        if len(close):  # on or next to an edge: is the point within the edge's extent?
-            k0, k1, k2, k3 = ex.take(close), ey.take(close), edx.take(close), ey2.take(close)
-            bx, by = qx.take(close), qy.take(close)
-            x2 = k0 + k2
-            in_box = (
-                (bx >= np.minimum(k0, x2))
-                & (bx <= np.maximum(k0, x2))
-                & (by >= np.minimum(k1, k3))
-                & (by <= np.maximum(k1, k3))
-            )
-            near = close[straddle.take(close) | in_box]
+        return p.take(keep), g.take(keep), px.take(keep), py.take(keep)
+
+
+def _prepared_copies(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prepared copies of the valid (multi)polygons, ready for concurrent queries.
+
+    Returns
+    -------
+    work : ndarray of object
+        The copies where ``exact``, the caller's geometries (not prepared here) elsewhere.
+    exact : ndarray of bool
+        Valid Polygon / MultiPolygon: decided by the prepared copy.
+    bounds : ndarray of float, shape (n, 4)
+        ``shapely.bounds`` (NaN for None and empty geometries).
+    """
+    exact = np.isin(shapely.get_type_id(geoms), _POLYGONAL) & shapely.is_valid(geoms)
+    work = geoms.copy()
+    if exact.any():
+        copies = shapely.from_wkb(shapely.to_wkb(geoms[exact]))  # same coordinates, bit for bit
+        shapely.prepare(copies)
+        # GEOS answers a prepared polygon's first point query without an index and builds
+        # the index (lazily, unlocked) on the second: make both queries here, in one thread,
+        # with a point inside the envelope so that the envelope test does not end them
+        b = shapely.bounds(copies)
+        cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        shapely.intersects_xy(np.r_[copies, copies], np.r_[cx, cx], np.r_[cy, cy])
+        work[exact] = copies
+    return work, exact, shapely.bounds(work)
+
+
+def _point_intersects(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The STRtree query's own test: a prepared Point intersects the (unprepared) geometry."""
+    pts = shapely.points(x, y)
+    shapely.prepare(pts)
+    return shapely.intersects(pts, geoms)
+
+
+@dataclass(frozen=True)
+class _Locator:
+    grid: BoxGrid
+    work: np.ndarray
+    exact: np.ndarray
+    all_exact: bool
+
+    def covering_pairs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (point index, polygon index) where the polygon covers the point."""
+        p, g, px, py = self.grid.candidates(x, y)
+        if self.all_exact:
+            hit = shapely.intersects_xy(self.work.take(g), px, py)
         else:
-            near = close
-        if len(near):
-            u = np.unique(pe.take(near))
-            shapely.prepare(self.geoms[np.unique(g.take(u))])
-            odd[u] = shapely.intersects_xy(self.geoms[g.take(u)], px.take(u), py.take(u))
-        hit = np.flatnonzero(odd)
-        return p.take(hit), g.take(hit)
+            hit = np.empty(len(p), dtype=bool)
+            ex = self.exact.take(g)
+            e, s = np.flatnonzero(ex), np.flatnonzero(~ex)
+            hit[e] = shapely.intersects_xy(self.work.take(g.take(e)), px.take(e), py.take(e))
+            hit[s] = _point_intersects(self.work.take(g.take(s)), px.take(s), py.take(s))
+        keep = np.flatnonzero(hit)
+        return p.take(keep), g.take(keep)
 
 
-def _geos_pairs(
-    tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    return tree.query(shapely.points(x, y), predicate="intersects")
+def _run(workers: int, fn: Callable[[_P], _R], parts: Sequence[_P]) -> list[_R]:
+    """``[fn(part) for part in parts]``, on the ``pip`` pool when ``workers > 1``."""
+    if workers > 1 and len(parts) > 1:
+        return list(threads("pip", min(4, os.cpu_count() or 1)).map(fn, parts))
+    return [fn(part) for part in parts]
 
 
 def locate_points(
@@ -189,15 +207,18 @@ def locate_points(
     Parameters
     ----------
     geoms
-        Unit polygons.
+        Unit polygons (object array of shapely geometries; None and empty ones cover
+        nothing). They are not modified.
     rank
-        Tie-break order of the polygons (lower wins on shared edges), e.g. code rank.
+        Tie-break order of the polygons (lower wins on shared edges), e.g. code rank;
+        equal ranks fall back to the position in ``geoms``.
     x, y
-        Point coordinates (finite).
+        Point coordinates (points with NaN are covered by nothing).
     workers
-        Threads (default: the CPU count, at most 4). The numpy pass gives each thread one
-        contiguous share of the chunks (its gathers and arithmetic release the GIL); the
-        GEOS fallback hands out chunks one by one.
+        Threads (default: the CPU count, at most 4). The polygons are copied and prepared
+        in ``workers`` shares, and the points located chunk by chunk on the pool (chunks are
+        handed out one at a time, so a core slowed by other work takes fewer); GEOS and
+        the large numpy operations release the GIL.
 
     Returns
     -------
@@ -206,40 +227,22 @@ def locate_points(
     multi : ndarray of bool
         True where more than one polygon covers the point.
     """
+    geoms = np.asarray(geoms, dtype=object)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
     n = len(x)
     unit = np.full(n, -1, dtype=np.int64)
     multi = np.zeros(n, dtype=bool)
     if not n or not len(geoms):
         return unit, multi
-    kinds = shapely.get_type_id(geoms)
-    fast = bool(np.isin(kinds, (3, 6)).all() and shapely.is_valid(geoms).all())
-    workers = workers or min(4, os.cpu_count() or 1)
+    workers = max(1, workers or min(4, os.cpu_count() or 1))
+    shares = np.array_split(geoms, min(workers, len(geoms)))
+    work, exact, bounds = (
+        np.concatenate(a) for a in zip(*_run(workers, _prepared_copies, shares), strict=True)
+    )
+    locator = _Locator(BoxGrid.build(bounds), work, exact, bool(exact.all()))
     spans = list(pairwise([*range(0, n, _CHUNK), n]))
-    if fast:
-        index = PolygonIndex.build(geoms)
-
-        def share(part: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
-            return [index.covering_pairs(x[a:b], y[a:b]) for a, b in part]
-
-        k = min(workers, len(spans))
-        cuts = np.linspace(0, len(spans), k + 1).astype(int)
-        parts = [spans[a:b] for a, b in pairwise(cuts)]
-        results = (
-            [r for rs in threads("pip", min(4, os.cpu_count() or 1)).map(share, parts) for r in rs]
-            if k > 1
-            else share(spans)
-        )
-    else:
-        tree = shapely.STRtree(geoms)
-
-        def work(s: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-            return _geos_pairs(tree, x[s[0] : s[1]], y[s[0] : s[1]])
-
-        results = (
-            list(threads("pip", min(4, os.cpu_count() or 1)).map(work, spans))
-            if workers > 1
-            else [work(s) for s in spans]
-        )
+    results = _run(workers, lambda s: locator.covering_pairs(x[s[0] : s[1]], y[s[0] : s[1]]), spans)
     pidx = np.concatenate([r[0] + a for r, (a, _b) in zip(results, spans, strict=True)])
     uidx = np.concatenate([r[1] for r in results])
     if not len(pidx):
@@ -250,7 +253,7 @@ def locate_points(
     unit[pidx[single]] = uidx[single]
     if multi.any():
         mp, mu = pidx[~single], uidx[~single]
-        order = np.lexsort((rank[mu], mp))
+        order = np.lexsort((mu, np.asarray(rank)[mu], mp))
         mp, mu = mp[order], mu[order]
         first = np.flatnonzero(np.r_[True, mp[1:] != mp[:-1]])
         unit[mp[first]] = mu[first]
