@@ -272,3 +272,17 @@ def test_date_spellings(text, expected):
         assert bad[0] and np.isnat(dates[0])
     else:
         assert not bad[0] and pd.Timestamp(dates[0]).date() == expected
+
+
+def test_preview_reads_only_the_first_rows(tmp_path):
+    from coverage_gis.io import facilities
+
+    p = tmp_path / "big.csv"
+    body = "".join(f"设施{i},骨灰堂,甲山镇,120.05,31.05\r\n" for i in range(60_000))
+    p.write_bytes(("名称,类型,所属镇(街道),经度,纬度\r\n" + body).encode("gbk"))
+    assert p.stat().st_size > 2 * facilities._PREVIEW_BYTES
+    (table,) = facilities.tables_from_file(p, max_rows=30)
+    assert len(table.rows) == 30 and table.rows[1][0] == "设施0"
+    # the cut falls inside the file, at a line end: the preview's text still decodes as GBK
+    (whole,) = facilities.tables_from_file(p)
+    assert len(whole.rows) == 60_001

@@ -104,7 +104,7 @@ def preview_facility_file(path: str | Path, *, encoding: str | None = None) -> l
     if p.suffix.lower() in VECTOR_SUFFIXES:
         return []
     out = []
-    for table in tables_from_file(p, encoding=encoding):
+    for table in tables_from_file(p, encoding=encoding, max_rows=PREVIEW_ROWS):
         rows = [[_cell(c) for c in r] for r in table.rows[:PREVIEW_ROWS]]
         width = max((len(r) for r in rows), default=0)
         rows = [r + [""] * (width - len(r)) for r in rows]

@@ -156,8 +156,12 @@ def _records(text: str, dialect: Any) -> Iterator[tuple[list[str], int]]:
         yield row, f.tell()
 
 
+#: Bytes read for a preview of the first rows of a CSV file.
+_PREVIEW_BYTES = 1 << 20
+
+
 def _csv_table(path: Path, encoding: str | None, max_rows: int | None = None) -> RawTable:
-    text, _enc = read_text(path, encoding)
+    text, _enc = read_text(path, encoding, max_bytes=_PREVIEW_BYTES if max_rows else None)
     dialect = _sniff(text[:4096])
     rows = []
     for row, _end in _records(text, dialect):
