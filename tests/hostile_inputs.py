@@ -40,7 +40,7 @@ UNIT_NAMES = {
     "320502101": CLOSE + "镇",
     "320502102": AT + LINE_SEP + "镇",
 }
-COUNTY_NAMES = {"甲区": "+1+1区" + SCRIPT, "乙市": JS_URL}
+COUNTY_NAMES = {"甲区": "+1+1区" + SCRIPT, "乙市": JS_URL + RLO + "市乙"}
 
 # facilities (name, type as written, address, lon, lat)
 FACILITIES = [

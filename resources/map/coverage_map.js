@@ -24,7 +24,9 @@
  * window.qt.webChannelTransport and window.QWebChannel exist.
  *
  * Every user string is inserted with textContent (or escaped with esc() where Leaflet
- * only takes HTML: layer-control labels).
+ * only takes HTML: layer-control labels), in an element of its own that isolates it for
+ * bidirectional text (coverage_map.css: a name holding U+202E RIGHT-TO-LEFT OVERRIDE
+ * cannot reorder the text around it).
  */
 (function () {
   'use strict';
@@ -164,7 +166,7 @@
     var overlays = {};
     data.types.forEach(function (t, k) {
       overlays['<span class="cg-dot" style="background:' + safeColor(t.color) + '"></span>' +
-        esc(t.name) + ' <span class="cg-muted">(' + Number(t.n) + ')</span>'] = groups[k];
+        '<bdi>' + esc(t.name) + '</bdi> <span class="cg-muted">(' + Number(t.n) + ')</span>'] = groups[k];
     });
     overlays[esc(T.counties)] = countiesLayer;
     overlays[esc(T.labels)] = labelsLayer;
@@ -309,7 +311,8 @@
         if (!map.hasLayer(groups[k])) { return; }
         var r = el('div', 'cg-legend-row');
         r.appendChild(swatch(t.color, true));
-        r.appendChild(el('span', null, t.name + ' (' + t.n + ')'));
+        r.appendChild(el('span', null, t.name));
+        r.appendChild(document.createTextNode(' (' + Number(t.n) + ')'));
         legendBody.appendChild(r);
       });
     }
@@ -396,8 +399,17 @@
       }
       var codes = hits.map(function (f) { return f.properties.code; });
       if (searchMsg) {
-        searchMsg.textContent = codes.length === 0 ? T.not_found + (zh ? '：' : ': ') + q
-          : (codes.length > 1 ? codes.length + ' ' + T.matches : hits[0].properties.county + ' ' + hits[0].properties.name);
+        searchMsg.textContent = '';
+        if (codes.length === 0) {
+          searchMsg.appendChild(document.createTextNode(T.not_found + (zh ? '：' : ': ')));
+          searchMsg.appendChild(el('span', null, q));
+        } else if (codes.length > 1) {
+          searchMsg.textContent = codes.length + ' ' + T.matches;
+        } else {
+          searchMsg.appendChild(el('span', null, hits[0].properties.county));
+          searchMsg.appendChild(document.createTextNode(' '));
+          searchMsg.appendChild(el('span', null, hits[0].properties.name));
+        }
       }
       if (codes.length === 1) { zoomTo(codes[0]); }
       else if (codes.length > 1) {

@@ -20,18 +20,30 @@ XLSX (:func:`protect_cell`)
     (``#N/A``); a text that starts with one of :data:`FORMULA_PREFIXES` also gets Excel's
     "quote prefix" style, so editing the cell in Excel keeps it text. The text itself is
     not changed. The workbooks of this program contain no formulas of their own.
+
+Bidirectional text (:func:`bidi_isolate`)
+    A name holding U+202E RIGHT-TO-LEFT OVERRIDE (or other bidi controls, or right-to-left
+    letters) reorders the text that follows it on screen: ``‮txt.exe`` beside other names
+    in one line can make them read backwards. Where several names are joined into one
+    display string (summary lines, the map's data-source line, the desktop app's detail
+    title), each such name is wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE
+    (U+2068 … U+2069), which confines it. Names without such characters are unchanged,
+    and the CSV/XLSX/JSON data keeps every name as written.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import pandas as pd
 
 __all__ = [
+    "BIDI_ISOLATE",
     "FORMULA_PREFIXES",
     "PLAIN_NUMBER",
+    "bidi_isolate",
     "protect_cell",
     "safe_frame",
     "safe_series",
@@ -141,3 +153,30 @@ def protect_cell(cell: Any) -> Any:
         if value.startswith(FORMULA_PREFIXES):
             cell.quotePrefix = True
     return cell
+
+
+#: FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE.
+BIDI_ISOLATE = ("\u2068", "\u2069")
+# right-to-left letters and the explicit embedding, override and isolate controls
+_BIDI_CLASSES = frozenset(
+    {"R", "AL", "RLE", "LRE", "RLO", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI"}
+)
+
+
+def bidi_isolate(text: str) -> str:
+    """``text`` confined for bidirectional display when it could reorder its neighbours.
+
+    Parameters
+    ----------
+    text
+        A name to be shown next to other text.
+
+    Returns
+    -------
+    str
+        ``text`` wrapped in U+2068 … U+2069 when it holds a right-to-left letter or a bidi
+        control character (U+202A–U+202E, U+2066–U+2069); ``text`` itself otherwise.
+    """
+    if any(unicodedata.bidirectional(ch) in _BIDI_CLASSES for ch in text):
+        return BIDI_ISOLATE[0] + text + BIDI_ISOLATE[1]
+    return text

@@ -5,7 +5,10 @@ yet met (with the units that miss them), the binding indicators still waiting fo
 value, and the counties furthest behind. The HTML page is self-contained (inline CSS, no
 scripts, images, fonts or links to other files) and every string that comes from the data
 or the catalogue is escaped with :func:`html.escape`; in the Markdown the characters that
-Markdown would interpret are backslash-escaped.
+Markdown would interpret are backslash-escaped. Names that could reorder the text around
+them on screen (U+202E RIGHT-TO-LEFT OVERRIDE, right-to-left letters) are isolated
+(:func:`coverage_gis.export_safety.bidi_isolate`), and in the HTML every name that sits
+inside a sentence is also a ``<bdi>`` element.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coverage_gis import __version__
+from coverage_gis.export_safety import bidi_isolate
 from coverage_gis.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
 
 __all__ = [
@@ -84,7 +88,7 @@ def _failing_names(result: AuditResult, r: IndicatorResult) -> tuple[str, list[s
             )
         )
         level = "区县"
-    return level, [names.get(str(c), str(c)) for c in r.failing]
+    return level, [bidi_isolate(names.get(str(c), str(c))) for c in r.failing]
 
 
 def summary_data(result: AuditResult) -> SummaryData:
@@ -135,7 +139,7 @@ def summary_data(result: AuditResult) -> SummaryData:
     ranking = county_ranking(result)
     behind = ranking[(ranking["unit_gaps"] > 0) | (ranking["unmet"] > 0)].head(TOP_COUNTIES)
     counties = [
-        (str(row.county), int(row.unit_gaps), int(row.unmet), list(row.detail))
+        (bidi_isolate(str(row.county)), int(row.unit_gaps), int(row.unmet), list(row.detail))
         for row in behind.itertuples(index=False)
     ]
     notes = []
@@ -143,15 +147,17 @@ def summary_data(result: AuditResult) -> SummaryData:
         notes.append("示意边界，非法定界线 / schematic boundaries, not legal boundaries")
     notes.append(
         f"详见 coverage_report.xlsx（指标汇总、镇街矩阵、缺口清单、县级汇总）· "
-        f"{cat.name_zh}（{cat.version}）· coverage-gis {__version__}"
+        f"{bidi_isolate(cat.name_zh)}（{bidi_isolate(cat.version)}）· coverage-gis {__version__}"
     )
     return SummaryData(
-        title=f"{cat.name_zh} 设施覆盖评估摘要",
+        title=f"{bidi_isolate(cat.name_zh)} 设施覆盖评估摘要",
         as_of=result.as_of.isoformat(),
         headline=headline,
         binding_unmet=binding_unmet,
         binding_pending=[
-            (r.indicator.id, r.indicator.name_zh) for r in binding if r.status == "manual_missing"
+            (bidi_isolate(r.indicator.id), bidi_isolate(r.indicator.name_zh))
+            for r in binding
+            if r.status == "manual_missing"
         ],
         counties=counties,
         notes=notes,
@@ -266,14 +272,14 @@ def render_html(data: SummaryData) -> str:
         parts.append(
             f"<p>{e(MANUAL_PENDING_ZH)}的约束性指标 / binding indicators awaiting a manual value:</p><ul>"
         )
-        parts += [f"<li>{e(i)} {e(n)}</li>" for i, n in data.binding_pending]
+        parts += [f"<li><bdi>{e(i)}</bdi> <bdi>{e(n)}</bdi></li>" for i, n in data.binding_pending]
         parts.append("</ul>")
     parts.append("<h2>差距最大的区县 / counties furthest behind</h2>")
     if data.counties:
         parts.append("<ol>")
         for county, gaps, unmet, detail in data.counties:
             parts.append(
-                f"<li><strong>{e(county)}</strong>：约束性指标缺口 {gaps} 处（镇(街道)×指标），"
+                f"<li><strong><bdi>{e(county)}</bdi></strong>：约束性指标缺口 {gaps} 处（镇(街道)×指标），"
                 f"未达标约束性指标 {unmet} 项<ul>"
                 + "".join(f"<li>{e(d)}</li>" for d in detail)
                 + "</ul></li>"

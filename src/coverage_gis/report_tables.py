@@ -33,6 +33,7 @@ from coverage_gis.engine import (
     NOT_OPEN_STATUSES,
     _condition_mask,
 )
+from coverage_gis.export_safety import bidi_isolate
 from coverage_gis.results import AuditResult, IndicatorResult
 from coverage_gis.schema import FUNCTIONAL_ZONE_KINDS
 
@@ -565,14 +566,13 @@ def county_ranking(result: AuditResult) -> pd.DataFrame:
                 continue
             s = stats[code]
             s["unmet"] += 1
+            label = f"{bidi_isolate(ind.id)} {bidi_isolate(ind.name_zh)}"  # catalogue text
             if ind.kind == "presence" and ind.level == "township":
                 missing = int(rec["denominator"] - rec["numerator"])
                 s["unit_gaps"] += missing
-                s["detail"].append(f"{ind.id} {ind.name_zh}：缺 {missing} 个镇(街道)")
+                s["detail"].append(f"{label}：缺 {missing} 个镇(街道)")
             else:
-                s["detail"].append(
-                    f"{ind.id} {ind.name_zh}：{_fmt_number(float(rec['value']), ind.unit)}"
-                )
+                s["detail"].append(f"{label}：{_fmt_number(float(rec['value']), ind.unit)}")
     frame = pd.DataFrame(
         list(stats.values()), columns=["county_code", "county", "unit_gaps", "unmet", "detail"]
     )

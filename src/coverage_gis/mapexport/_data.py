@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import mapping
 
 from coverage_gis.errors import InputError
+from coverage_gis.export_safety import bidi_isolate
 from coverage_gis.mapexport._style import (
     SCHEMATIC_NOTE,
     STATUS_STYLE,
@@ -170,8 +171,10 @@ def format_indicator_line(ir: IndicatorResult, lang: Lang = "zh") -> str:
 
 
 def _source_line(result: AuditResult, lang: Lang) -> str:
-    fac = [Path(i["path"]).name for i in result.inputs if i.get("role") == "facilities"]
-    bnd = [Path(i["path"]).name for i in result.inputs if i.get("role") == "boundaries"]
+    """The data-source line: file names joined, each isolated for bidi when it needs it."""
+    names = [(i.get("role"), bidi_isolate(Path(i["path"]).name)) for i in result.inputs]
+    fac = [name for role, name in names if role == "facilities"]
+    bnd = [name for role, name in names if role == "boundaries"]
     parts = []
     if fac:
         parts.append("、".join(fac) if lang == "zh" else ", ".join(fac))
