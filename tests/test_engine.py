@@ -321,3 +321,38 @@ def test_county_rollup_count_leaves_out_functional_zones(units, catalog):
     with_fz = audit(units, fac, catalog, "2025-01-01", AuditOptions(include_functional_zones=True))
     by2 = with_fz.indicator("T2-19").by_county.set_index("county_code")
     assert by2.loc["320501", ["count", "numerator", "denominator"]].tolist() == [2, 2, 3]
+
+
+def test_unresolved_unit_names_one_finding_per_file_and_name(catalog):
+    units = make_units()
+    units.loc[0, "name"] = "新桥镇"  # A, county 甲区
+    units.loc[4, "name"] = "新桥街道"  # D, county 乙市: "新桥" alone fits both
+    units.loc[1, "name"], units.loc[3, "name"] = "东湖街道", "东湖镇"  # B 甲区, C 乙市
+    row = {"type_raw": ASHES}
+    fac = fac_rows(
+        {**row, "source_file": "a.csv", "unit_name": "新桥"},
+        {**row, "source_file": "a.csv", "unit_name": "不存在镇"},
+        {**row, "source_file": "b.csv", "unit_name": "新桥"},
+        {**row, "source_file": "a.csv", "unit_name": "新桥", "county_name": "乙市"},  # resolves
+        {**row, "source_file": "a.csv", "unit_name": "新桥"},
+        {**row, "source_file": "b.csv", "unit_name": "无名乡"},
+        {**row, "source_file": "a.csv", "unit_name": "不存在镇"},
+        {**row, "source_file": "b.csv", "unit_name": "东湖"},  # one row, ambiguous
+        # unknown county: not ambiguous on its own, but the name is (in any file)
+        {**row, "source_file": "c.csv", "unit_name": "新桥", "county_name": "丙县"},
+        {**row, "source_file": "a.csv", "unit_name": "不存在镇"},
+        {**row, "source_file": "a.csv", "unit_name": "  "},  # blank: not a name
+    )
+    got = [
+        (f.code, f.file, f.value, f.count)
+        for f in prepare(units, fac, catalog).findings.items
+        if f.code in ("ambiguous_unit_name", "unknown_unit_name")
+    ]
+    assert got == [
+        ("ambiguous_unit_name", "a.csv", "新桥", 2),
+        ("unknown_unit_name", "a.csv", "不存在镇", 3),
+        ("ambiguous_unit_name", "b.csv", "新桥", 1),
+        ("unknown_unit_name", "b.csv", "无名乡", 1),
+        ("ambiguous_unit_name", "b.csv", "东湖", 1),
+        ("ambiguous_unit_name", "c.csv", "新桥", 1),
+    ]

@@ -850,8 +850,13 @@ def prepare(
     unresolved = has_name & (named < 0) & row_ok
     if unresolved.any():
         vc = fac.loc[unresolved].groupby(["source_file", "unit_name"], sort=False).size()
-        for (file, value), count in vc.items():
-            amb = bool(ambiguous[unresolved & (fac["unit_name"] == value).to_numpy()].any())
+        # "fits several units" when any unresolved row with that name (in any file) does:
+        # one bincount over the name codes, looked up per group (not a pass per name)
+        amb_by_name = np.bincount(ncodes[unresolved & ambiguous], minlength=len(nuniq)) > 0
+        name_pos = pd.Index(nuniq).get_indexer(vc.index.get_level_values("unit_name"))
+        for ((file, value), count), amb in zip(
+            vc.items(), amb_by_name[name_pos].tolist(), strict=True
+        ):
             out.add(
                 Finding(
                     "warning",
