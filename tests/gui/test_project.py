@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from coverage_gis.errors import InputError
-from coverage_gis.gui.project import FacilitySource, Project, load_project, save_project
+from coverage_gis.gui.project import (
+    FacilitySource,
+    Project,
+    load_project,
+    outside_paths,
+    save_project,
+)
 
 
 def test_project_round_trip_with_relative_paths(tmp_path: Path) -> None:
@@ -68,3 +74,51 @@ def test_toml_project_and_bad_file(tmp_path: Path) -> None:
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="项目文件"):
         load_project(bad)
+
+
+def test_outside_paths_lists_inputs_outside_the_project_folder(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "data").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (proj / "link").symlink_to(elsewhere, target_is_directory=True)
+    path = proj / "p.json"
+    path.write_text(
+        json.dumps(
+            {
+                "boundaries": "data/b.geojson",  # inside
+                "facilities": [
+                    {"path": "../elsewhere/a.xlsx"},  # climbs out
+                    {"path": str(elsewhere / "b.csv")},  # absolute, outside
+                    {"path": "link/c.csv"},  # a symlink inside pointing outside
+                    {"path": "data/sub/../d.csv"},  # inside after all
+                ],
+                "catalog": "/etc/coverage/catalog.toml",
+            }
+        ),
+        encoding="utf-8",
+    )
+    project = load_project(path)
+    assert outside_paths(project, path) == [
+        str((elsewhere / "a.xlsx").resolve()),
+        str(elsewhere / "b.csv"),
+        str((proj / "link" / "c.csv").resolve()),
+        str(Path("/etc/coverage/catalog.toml").resolve()),
+    ]
+
+
+def test_no_outside_paths_for_inputs_beside_the_project_or_the_demo(tmp_path: Path) -> None:
+    from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths
+
+    path = tmp_path / "p.json"
+    inside = Project(
+        boundaries=str(tmp_path / "b.geojson"),
+        facilities=[FacilitySource(str(tmp_path / "sub" / "f.csv"))],
+    )
+    assert outside_paths(inside, path) == []
+    assert outside_paths(Project(demo=True), path) == []
+    shipped = Project(
+        boundaries=str(demo_boundaries_path()),
+        facilities=[FacilitySource(str(p)) for p in demo_facilities_paths()],
+    )
+    assert outside_paths(shipped, path) == []  # the demo data shipped with the program

@@ -58,7 +58,8 @@ def run(
     demo
         Open the embedded Suzhou demo (default on the first start).
     project
-        Open this project file.
+        Open this project file (asking first when it reads files outside its folder; with
+        ``screenshot`` that is only logged, since nobody is there to answer).
     screenshot
         Save a PNG of the main window once the map is drawn, then exit.
     lang
@@ -78,9 +79,10 @@ def run(
     preload()
 
     from coverage_gis.gui import paths
+    from coverage_gis.gui.dialogs import confirm_outside_inputs
     from coverage_gis.gui.i18n import set_language, tr
     from coverage_gis.gui.mainwindow import MainWindow
-    from coverage_gis.gui.project import Project, load_project
+    from coverage_gis.gui.project import Project, load_project, outside_paths
     from coverage_gis.gui.reporting import (
         install_excepthook,
         logger,
@@ -125,6 +127,12 @@ def run(
         if project is not None:
             initial_path = Path(project)
             initial = load_project(initial_path)
+            outside = outside_paths(initial, initial_path)
+            if screenshot is not None and outside:  # non-interactive: said in the log only
+                logger.warning("project %s reads files outside its folder: %s", project, outside)
+            elif not confirm_outside_inputs(None, initial_path, outside):
+                logger.warning("project %s: not opened, inputs outside its folder", project)
+                initial, initial_path = Project(demo=True), None
         elif demo or (screenshot is not None and not files):
             initial = Project(demo=True)
         elif crashed and paths.autosave_path().exists():

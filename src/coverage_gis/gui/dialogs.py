@@ -1,4 +1,5 @@
-"""Dialogs: column / CRS mapping with a preview, and the export-finished notice."""
+"""Dialogs: column / CRS mapping with a preview, the export-finished notice, and the
+question asked before a project's inputs outside its folder are read."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from coverage_gis.coordsys import normalize_source_crs
 from coverage_gis.errors import InputError
 from coverage_gis.gui.i18n import pick, tr
 from coverage_gis.gui.preview import FilePreview
+from coverage_gis.gui.richtext import esc
 from coverage_gis.io.columns import FIELD_LABELS
 
 __all__ = ["CRS_CHOICES", "ExportNotice", "MappingDialog"]
@@ -81,8 +83,9 @@ class MappingDialog(QDialog):
             "请确认设施文件的列和坐标系。", "Please confirm the columns and the coordinate system."
         )
         if why:
-            intro += "<ul>" + "".join(f"<li>{pick(r)}</li>" for r in why) + "</ul>"
+            intro += "<ul>" + "".join(f"<li>{esc(pick(r))}</li>" for r in why) + "</ul>"
         label = QLabel(intro)
+        label.setTextFormat(Qt.TextFormat.RichText)
         label.setWordWrap(True)
         lay.addWidget(label)
 
@@ -205,7 +208,15 @@ class MappingDialog(QDialog):
         try:
             self.crs_value()
         except InputError as exc:
-            QMessageBox.warning(self, tr("坐标系", "Coordinate system"), exc.describe())
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                tr("坐标系", "Coordinate system"),
+                exc.describe(),
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setTextFormat(Qt.TextFormat.PlainText)  # the text holds what the user typed
+            box.exec()
             return
         chosen = self.mapping()
         if "type_raw" not in chosen:
@@ -226,9 +237,10 @@ class ExportNotice(QMessageBox):
         self.setIcon(QMessageBox.Icon.Information)
         self.setWindowTitle(tr("导出完成", "Export finished"))
         self.setTextFormat(Qt.TextFormat.RichText)
+        href = QUrl.fromLocalFile(str(folder)).toString(QUrl.ComponentFormattingOption.FullyEncoded)
         self.setText(
             tr("已导出：", "Exported: ")
-            + f"{self.path.name}<br><a href='{QUrl.fromLocalFile(str(folder)).toString()}'>"
+            + f'{esc(self.path.name)}<br><a href="{esc(href)}">'
             + tr("打开所在文件夹", "Open folder")
             + "</a>"
         )
@@ -242,3 +254,50 @@ class ExportNotice(QMessageBox):
     def open_folder(self, *_args: object) -> None:
         """Open the folder of the exported file in the system file manager."""
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent)))
+
+
+#: Outside paths listed in the question itself (all of them are in its details).
+OUTSIDE_LISTED = 12
+
+
+def confirm_outside_inputs(parent: QWidget | None, project_file: Path, outside: list[str]) -> bool:
+    """Ask before reading a project's input files that lie outside the project's folder.
+
+    Parameters
+    ----------
+    parent
+        Parent widget of the question.
+    project_file
+        The project file being opened.
+    outside
+        The paths outside its folder (:func:`coverage_gis.gui.project.outside_paths`).
+
+    Returns
+    -------
+    bool
+        True when there is nothing to ask or the user answers Yes; nothing has been read.
+    """
+    if not outside:
+        return True
+    shown = outside[:OUTSIDE_LISTED]
+    more = len(outside) - len(shown)
+    listing = "\n".join(f"  {p}" for p in shown) + (
+        tr(f"\n  … 另有 {more} 个", f"\n  … and {more} more") if more else ""
+    )
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        tr("项目引用了其文件夹之外的文件", "Project uses files outside its folder"),
+        tr(
+            f"项目 {project_file.name} 要读取其所在文件夹（{project_file.parent}）之外的 "
+            f"{len(outside)} 个文件：\n{listing}\n\n只有信任这个项目文件的来源时才继续。要读取这些文件吗？",
+            f"The project {project_file.name} reads {len(outside)} file(s) outside its folder "
+            f"({project_file.parent}):\n{listing}\n\nContinue only if you trust where the project "
+            "file came from. Read these files?",
+        ),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        parent,
+    )
+    box.setTextFormat(Qt.TextFormat.PlainText)  # paths from the project file
+    box.setDetailedText("\n".join(outside))
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes

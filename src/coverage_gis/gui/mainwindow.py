@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from coverage_gis.gui import paths
-from coverage_gis.gui.dialogs import ExportNotice, MappingDialog
+from coverage_gis.gui.dialogs import ExportNotice, MappingDialog, confirm_outside_inputs
 from coverage_gis.gui.i18n import language, set_language, tr
 from coverage_gis.gui.mapview import MapView, map_indicators, map_patch, write_map_html
 from coverage_gis.gui.model import (
@@ -50,8 +50,15 @@ from coverage_gis.gui.model import (
 )
 from coverage_gis.gui.panels import CatalogPanel, LayersPanel, UnitDetailPanel
 from coverage_gis.gui.preview import FilePreview, preview_facility_file
-from coverage_gis.gui.project import FacilitySource, Project, load_project, save_project
+from coverage_gis.gui.project import (
+    FacilitySource,
+    Project,
+    load_project,
+    outside_paths,
+    save_project,
+)
 from coverage_gis.gui.reporting import logger, show_error
+from coverage_gis.gui.richtext import tooltip
 from coverage_gis.gui.tables import (
     KEY_ROLE,
     FacilitiesModel,
@@ -247,6 +254,7 @@ class MainWindow(QMainWindow):
         self.issues_label = QLabel()
         self.timing_label = QLabel()
         for w in (self.files_label, self.rows_label, self.issues_label, self.timing_label):
+            w.setTextFormat(Qt.TextFormat.PlainText)  # file names from the user
             sb.addPermanentWidget(w)
 
     def _action(
@@ -392,12 +400,23 @@ class MainWindow(QMainWindow):
         )
 
     def open_project_file(self, path: str | Path) -> None:
-        """Open a saved project file."""
+        """Open a saved project file.
+
+        When the project names input files outside its own folder the user is shown the
+        list and asked first; on No nothing is read and the current state stays.
+        """
         p = Path(path)
         try:
             project = load_project(p)
         except Exception as exc:
             show_error(self, exc, context=tr("打开项目", "Opening a project"))
+            return
+        outside = outside_paths(project, p)
+        if not confirm_outside_inputs(self, p, outside):
+            logger.warning("project %s: not opened, inputs outside its folder: %s", p, outside)
+            self.statusBar().showMessage(
+                tr(f"未打开项目 {p.name}", f"Project {p.name} not opened"), 10000
+            )
             return
         self.load_project(project, path=p)
 
@@ -689,7 +708,7 @@ class MainWindow(QMainWindow):
             if language() == "zh"
             else "Files: " + ", ".join(files)
         )
-        self.files_label.setToolTip("\n".join(str(i["path"]) for i in result.inputs))
+        self.files_label.setToolTip(tooltip("\n".join(str(i["path"]) for i in result.inputs)))
         acc = result.accounting
         read = int(acc["rows_read"].sum()) if len(acc) else 0
         used = int(acc["rows_used"].sum()) if len(acc) else 0

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from coverage_gis.gui.i18n import tr
 from coverage_gis.gui.model import AuditSession
+from coverage_gis.gui.richtext import esc
 
 __all__ = ["CatalogPanel", "LayersPanel", "UnitDetailPanel"]
 
@@ -87,12 +88,13 @@ class UnitDetailPanel(QWidget):
         units = result.units
         hit = units.loc[units["code"] == code]
         if not len(hit):
-            self.title.setText(tr(f"未知代码 {code}", f"Unknown code {code}"))
+            self.title.setText(tr(f"未知代码 {esc(code)}", f"Unknown code {esc(code)}"))
             return
         u = hit.iloc[0]
         counted = bool(u["counted"])
         self.title.setText(
-            f"<b style='font-size:15px'>{u['name']}</b> &nbsp; {u['county']} · {u['kind']} · {code}"
+            f"<b style='font-size:15px'>{esc(u['name'])}</b> &nbsp; {esc(u['county'])} · "
+            f"{esc(u['kind'])} · {esc(code)}"
             + (
                 ""
                 if counted
@@ -249,6 +251,7 @@ class CatalogPanel(QLabel):
         super().__init__(parent)
         self.session = session
         self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)  # built below with every piece escaped
         self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         session.loaded.connect(self.refresh)
@@ -262,14 +265,15 @@ class CatalogPanel(QLabel):
         kinds: dict[str, int] = {}
         for ind in cat.indicators:
             kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
-        source = ", ".join(p.replace("\\", "/").rsplit("/", 1)[-1] for p in cat.source_files)
+        source = esc(", ".join(p.replace("\\", "/").rsplit("/", 1)[-1] for p in cat.source_files))
+        ident, version = esc(cat.id), esc(cat.version)
         self.setText(
-            f"<b>{tr(cat.name_zh, cat.name_en)}</b><br>"
+            f"<b>{esc(tr(cat.name_zh, cat.name_en))}</b><br>"
             + tr(
-                f"编号 {cat.id}，版本 {cat.version}<br>指标 {len(cat.indicators)} 项"
+                f"编号 {ident}，版本 {version}<br>指标 {len(cat.indicators)} 项"
                 f"（设施覆盖 {kinds.get('presence', 0)}，比例 {kinds.get('ratio', 0)}，"
                 f"人工填报 {kinds.get('manual', 0)}）<br>设施类型 {len(cat.facility_types)} 种<br>文件：{source}",
-                f"id {cat.id}, version {cat.version}<br>{len(cat.indicators)} indicators "
+                f"id {ident}, version {version}<br>{len(cat.indicators)} indicators "
                 f"({kinds.get('presence', 0)} presence, {kinds.get('ratio', 0)} ratio, "
                 f"{kinds.get('manual', 0)} manual)<br>{len(cat.facility_types)} facility types<br>file: {source}",
             )

@@ -5,6 +5,11 @@ so a folder with the project and its data can be moved or mailed. Saving writes 
 file next to the target and renames it over the target (:func:`os.replace`), so a crash
 never leaves a half-written project. Plain Python, no Qt.
 
+A project file may come from someone else, and its paths may point anywhere
+(``../../…``, ``/home/…``). :func:`outside_paths` lists the inputs that lie outside the
+project file's folder; the desktop app shows that list and asks before it reads any of them
+(projects the app wrote itself — autosave, last session — are not asked about).
+
 Example::
 
     {
@@ -28,7 +33,14 @@ from typing import Any
 
 from coverage_gis.errors import InputError
 
-__all__ = ["FORMAT", "FacilitySource", "Project", "load_project", "save_project"]
+__all__ = [
+    "FORMAT",
+    "FacilitySource",
+    "Project",
+    "load_project",
+    "outside_paths",
+    "save_project",
+]
 
 FORMAT = "coverage-gis-project"
 VERSION = 1
@@ -191,3 +203,36 @@ def load_project(path: str | Path) -> Project:
             "不是 coverage-gis 项目文件", "Not a coverage-gis project file", file=str(p)
         )
     return Project.from_dict(data, p.parent)
+
+
+def outside_paths(project: Project, project_file: str | Path) -> list[str]:
+    """The input files of ``project`` that lie outside the folder of ``project_file``.
+
+    Parameters
+    ----------
+    project
+        A project as read by :func:`load_project` (absolute paths).
+    project_file
+        The project file it was read from.
+
+    Returns
+    -------
+    list of str
+        Boundaries, facility files and catalogue, in that order, whose resolved path
+        (symbolic links followed) is not inside the project file's folder or below it. The
+        demo data shipped with the program does not count; the list is empty for the demo
+        and for a project whose inputs all sit beside it.
+    """
+    from coverage_gis._paths import data_path
+
+    trusted = [Path(project_file).resolve().parent, data_path().resolve()]
+    paths = [project.boundaries, *(f.path for f in project.facilities), project.catalog]
+    return [str(p) for p in paths if p and not any(_below(Path(p), root) for root in trusted)]
+
+
+def _below(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True

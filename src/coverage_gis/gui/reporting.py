@@ -14,6 +14,7 @@ import sys
 import traceback
 from types import TracebackType
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from coverage_gis.errors import InputError
@@ -84,6 +85,7 @@ def show_error(
     if context:
         text = f"{context}\n\n{text}"
     box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # file names and values from the data
     box.setDetailedText(details)
     box.exec()
 

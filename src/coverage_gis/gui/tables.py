@@ -21,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor
 from coverage_gis.engine import EXCLUSION_REASONS
 from coverage_gis.findings import Finding
 from coverage_gis.gui.i18n import tr
+from coverage_gis.gui.richtext import tooltip
 from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult, IndicatorResult
 
 __all__ = [
@@ -153,8 +154,9 @@ class IndicatorTableModel(_FrameModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(MET_COLORS[vals["met"]])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{ind.name_zh}\n{ind.name_en}\n{ind.source_ref}" + (
-                f"\n{ind.note}" if ind.note else ""
+            return tooltip(
+                f"{ind.name_zh}\n{ind.name_en}\n{ind.source_ref}"
+                + (f"\n{ind.note}" if ind.note else "")
             )
         if role == RAW_ROLE:
             return [
@@ -311,7 +313,7 @@ class FindingsModel(_FrameModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(_SEVERITY_COLORS.get(f.severity, QColor("#ffffff")))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{f.message_zh}\n{f.message_en}\n({f.code})"
+            return tooltip(f"{f.message_zh}\n{f.message_en}\n({f.code})")
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         sev = {
