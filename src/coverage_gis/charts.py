@@ -10,7 +10,8 @@ written (Chinese shows as boxes).
 Chart files are named after the indicator id (:func:`chart_file_name`): ``T2-4.png``. The
 id comes from the catalogue, so anything in it but letters, digits, ``_``, ``-`` and ``.``
 becomes ``_`` and leading dots are dropped: an id such as ``../../x`` cannot place a file
-outside the chart folder.
+outside the chart folder. Names are drawn as plain text (no mathtext: a ``$`` in a county
+name neither breaks the chart nor renders as a formula).
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def indicator_county_chart(
     ]
     township = ind.kind == "presence" and ind.level == "township"
 
-    with matplotlib.rc_context(), warnings.catch_warnings():
+    # names from the data are text: "$…$" in a county name is not matplotlib mathtext
+    with matplotlib.rc_context({"text.parse_math": False}), warnings.catch_warnings():
         font = use_cjk_font()
         if font is None:
             # already warned once (CJKFontWarning); do not repeat it for every glyph

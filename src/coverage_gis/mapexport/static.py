@@ -244,6 +244,10 @@ def export_static_map(
         notes.append(SCHEMATIC_NOTE[0 if lang == "zh" else 1])
     fig.text(0.01, 0.005, "    ".join(notes), fontsize=8, color="#333333", ha="left", va="bottom")
 
+    from matplotlib.text import Text
+
+    for label in fig.findobj(Text):  # names from the data: "$…$" is not mathtext
+        label.set_parse_math(False)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format=fmt, dpi=dpi)
     return out
