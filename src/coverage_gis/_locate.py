@@ -5,7 +5,9 @@
 a cost per point that grows with the logarithm of a polygon's vertex count, not linearly:
 
 1. candidate polygons come from a uniform grid over the polygons' bounding boxes (numpy),
-   then an exact bounding-box test — the same candidates as the STRtree's envelope test;
+   then an exact bounding-box test — the same candidates as the STRtree's envelope test.
+   Points are taken in grid-cell order, so that consecutive queries hit the same few
+   polygons (their GEOS indexes stay in the CPU cache);
 2. each candidate pair is decided by GEOS on a *prepared* polygon
    (``shapely.intersects_xy``): an interval index over the polygon's edges, so boundary
    points follow exactly the GEOS rules and a point costs O(log vertices);
@@ -34,8 +36,9 @@ from coverage_gis._threads import pool as threads
 
 __all__ = ["BoxGrid", "locate_points"]
 
-#: Points per chunk: large enough that the per-call overhead of numpy and shapely is small,
-#: small enough that the candidate arrays stay a few MB (16k-64k measured alike).
+#: Points per chunk (points are in grid-cell order): large enough that the per-call overhead
+#: of numpy and shapely is small, small enough that the candidate arrays stay a few MB and
+#: that the chunks share out evenly between threads (8k-128k measured alike).
 _CHUNK = 32_768
 _POLYGONAL = (3, 6)  # shapely.GeometryType.POLYGON, MULTIPOLYGON
 _P = TypeVar("_P")
@@ -101,10 +104,25 @@ class BoxGrid:
         cell_start = np.searchsorted(cid[order], np.arange(nx * ny + 1))
         return cls(bounds, (x0, y0), cell, (ny, nx), cell_start, listed[rep[order]])
 
+    def cells(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Grid cell of each point (row-major), -1 outside the grid or for NaN."""
+        ny, nx = self.shape
+        cx = np.floor((x - self.origin[0]) / self.cell)
+        cy = np.floor((y - self.origin[1]) / self.cell)
+        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)  # False for NaN
+        return np.where(ok, cy * nx + cx, -1).astype(np.int64)
+
     def candidates(
-        self, x: np.ndarray, y: np.ndarray
+        self, x: np.ndarray, y: np.ndarray, cells: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Pairs (point index, box index) where the closed box contains the point.
+
+        Parameters
+        ----------
+        x, y
+            Point coordinates.
+        cells
+            The points' :meth:`cells`, if already known.
 
         Returns
         -------
@@ -113,13 +131,11 @@ class BoxGrid:
         px, py : ndarray of float
             The pairs' point coordinates.
         """
-        ny, nx = self.shape
-        cx = np.floor((x - self.origin[0]) / self.cell)
-        cy = np.floor((y - self.origin[1]) / self.cell)
-        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)  # False for NaN
-        cid = np.where(ok, cy * nx + cx, 0).astype(np.int64)
+        cid = self.cells(x, y) if cells is None else cells
+        inside = cid >= 0
+        cid = np.maximum(cid, 0)
         start = self.cell_start.take(cid)
-        cnt = np.where(ok, self.cell_start.take(cid + 1) - start, 0)
+        cnt = np.where(inside, self.cell_start.take(cid + 1) - start, 0)
         ends = np.cumsum(cnt)
         p = np.repeat(np.arange(len(x)), cnt)
         g = self.cell_box.take(
@@ -172,9 +188,11 @@ class _Locator:
     exact: np.ndarray
     all_exact: bool
 
-    def covering_pairs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def covering_pairs(
+        self, x: np.ndarray, y: np.ndarray, cells: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (point index, polygon index) where the polygon covers the point."""
-        p, g, px, py = self.grid.candidates(x, y)
+        p, g, px, py = self.grid.candidates(x, y, cells)
         if self.all_exact:
             hit = shapely.intersects_xy(self.work.take(g), px, py)
         else:
@@ -241,9 +259,24 @@ def locate_points(
         np.concatenate(a) for a in zip(*_run(workers, _prepared_copies, shares), strict=True)
     )
     locator = _Locator(BoxGrid.build(bounds), work, exact, bool(exact.all()))
-    spans = list(pairwise([*range(0, n, _CHUNK), n]))
-    results = _run(workers, lambda s: locator.covering_pairs(x[s[0] : s[1]], y[s[0] : s[1]]), spans)
-    pidx = np.concatenate([r[0] + a for r, (a, _b) in zip(results, spans, strict=True)])
+    # points in grid-cell order: a chunk's pairs then hit a few hundred polygons whose GEOS
+    # indexes stay in cache (2-3x faster than rows in input order); points outside the grid
+    # (cell -1, sorted first) are covered by nothing and left out
+    cells = locator.grid.cells(x, y)
+    rows = np.argsort(cells)
+    cells = cells.take(rows)
+    first = int(np.searchsorted(cells, 0))
+    rows, cells = rows[first:], cells[first:]
+    xs, ys = x.take(rows), y.take(rows)
+    spans = list(pairwise([*range(0, len(rows), _CHUNK), len(rows)]))
+    if not spans:
+        return unit, multi
+    results = _run(
+        workers,
+        lambda s: locator.covering_pairs(xs[s[0] : s[1]], ys[s[0] : s[1]], cells[s[0] : s[1]]),
+        spans,
+    )
+    pidx = rows.take(np.concatenate([r[0] + a for r, (a, _b) in zip(results, spans, strict=True)]))
     uidx = np.concatenate([r[1] for r in results])
     if not len(pidx):
         return unit, multi
