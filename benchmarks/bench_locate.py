@@ -10,7 +10,8 @@
 Contenders, timed in the same process (median of ``--runs``, run round-robin so that load
 from other processes falls on all of them alike; every polygon unprepared before each run):
 
-* ``new``: :func:`coverage_gis._locate.locate_points` (unit per point and "multi" mask);
+* ``new``: :func:`coverage_gis._locate.locate_points` (unit per point and "multi" mask),
+  with its default threads and with ``workers=1`` (``new 1thr``: does the pool pay?);
 * ``STRtree``: ``shapely.STRtree(polys).query(shapely.points(x, y), predicate="intersects")``
   — building the tree and the points included, the (point, unit) pairs as the result;
 * ``old`` (optional): an older ``_locate.py`` given with ``--old``, e.g. the numpy
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         x, y = make_points(polys, args.points)
         contenders: dict[str, Callable[[], Any]] = {
             "new": lambda p=polys, r=rank, x=x, y=y: locate_points(p, r, x, y),
+            "new 1thr": lambda p=polys, r=rank, x=x, y=y: locate_points(p, r, x, y, workers=1),
             "STRtree": lambda p=polys, x=x, y=y: strtree_query(p, x, y),
         }
         if old is not None:
@@ -176,14 +178,14 @@ def main(argv: list[str] | None = None) -> None:
         }
         rows.append((variant, float(shapely.get_num_coordinates(polys).mean()), med, same, want))
 
-    cols = ["new", "STRtree", *(["old"] if old is not None else [])]
-    head = f"{'variant':>9} {'vertices':>8} | " + " ".join(f"{c + ' s':>9}" for c in cols)
+    cols = ["new", "new 1thr", "STRtree", *(["old"] if old is not None else [])]
+    head = f"{'variant':>9} {'vertices':>8} | " + " ".join(f"{c + ' s':>10}" for c in cols)
     head += " | new/STRtree" + ("  new/old" if old is not None else "") + " | identical"
     print()
     print(head)
     print("-" * len(head))
     for variant, nv, med, same, want in rows:
-        line = f"{variant:>9} {nv:>8.1f} | " + " ".join(f"{med[c]:>9.3f}" for c in cols)
+        line = f"{variant:>9} {nv:>8.1f} | " + " ".join(f"{med[c]:>10.3f}" for c in cols)
         line += f" | {med['new'] / med['STRtree']:>11.2f}"
         if old is not None:
             line += f"  {med['new'] / med['old']:>7.2f}"
