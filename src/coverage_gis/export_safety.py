@@ -29,15 +29,21 @@ Bidirectional text (:func:`bidi_isolate`)
     title), each such name is wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE
     (U+2068 … U+2069), which confines it. Names without such characters are unchanged,
     and the CSV/XLSX/JSON data keeps every name as written.
+
+Terminal text (:func:`terminal_safe`)
+    Text printed to a terminal (the indicator table, the validation report, error
+    messages) shows control characters (ESC sequences that could clear the screen, retitle
+    the window or hide text; bidi overrides) as visible escapes such as ``\x1b``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a frame is made safe (the CLI imports this early)
+    import pandas as pd
 
 __all__ = [
     "BIDI_ISOLATE",
@@ -48,6 +54,7 @@ __all__ = [
     "safe_frame",
     "safe_series",
     "spreadsheet_safe",
+    "terminal_safe",
 ]
 
 #: Characters that make Excel (or LibreOffice) read a cell as a formula, or hide such a start.
@@ -86,6 +93,8 @@ def safe_series(s: pd.Series) -> pd.Series:
     Numeric, boolean and date columns are returned as they are; object, string and
     categorical columns are checked with pandas string methods, non-text cells left alone.
     """
+    import pandas as pd
+
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
     if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
@@ -180,3 +189,24 @@ def bidi_isolate(text: str) -> str:
     if any(unicodedata.bidirectional(ch) in _BIDI_CLASSES for ch in text):
         return BIDI_ISOLATE[0] + text + BIDI_ISOLATE[1]
     return text
+
+
+# C0/C1 controls but newline and tab, and the bidi embedding/override/isolate controls
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters shown as escapes, for printing to a terminal.
+
+    Parameters
+    ----------
+    text
+        Text that may hold names from the data.
+
+    Returns
+    -------
+    str
+        The same text; each control character other than newline and tab (ESC, BEL, CR …,
+        C1 controls, U+202A–U+202E, U+2066–U+2069) replaced by ``\\xNN`` or ``\\uNNNN``.
+    """
+    return _TERMINAL_UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)

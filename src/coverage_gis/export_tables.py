@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis import __version__
-from coverage_gis.export_safety import safe_frame
+from coverage_gis.export_safety import safe_frame, terminal_safe
 from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult
 
 __all__ = [
@@ -183,7 +183,10 @@ def _pad(text: str, width: int) -> str:
 
 
 def format_indicator_table(result: AuditResult, *, lang: str = "zh") -> str:
-    """The indicator table in the plan's format, aligned for a terminal (CJK-aware)."""
+    """The indicator table in the plan's format, aligned for a terminal (CJK-aware).
+
+    Control characters in names are shown as escapes (:func:`terminal_safe`).
+    """
     zh = lang == "zh"
     head = (
         ["编号", "指标名称", "单位", "2020基准", "2025目标", "当前值", "差距", "属性", "是否达标"]
@@ -243,4 +246,4 @@ def format_indicator_table(result: AuditResult, *, lang: str = "zh") -> str:
         if result.schematic_boundaries
         else []
     )
-    return "\n".join([title, *lines, foot, *note])
+    return terminal_safe("\n".join([title, *lines, foot, *note]))

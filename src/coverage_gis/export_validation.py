@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from coverage_gis.export_safety import protect_cell, safe_frame
+from coverage_gis.export_safety import protect_cell, safe_frame, terminal_safe
 from coverage_gis.findings import FINDING_COLUMNS, Findings
 
 __all__ = ["FINDING_HEADERS_ZH", "format_findings", "write_findings"]
@@ -36,7 +36,10 @@ _SEV_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 def format_findings(
     findings: Findings, accounting: pd.DataFrame | None = None, *, limit: int = 60
 ) -> str:
-    """Human-readable report: counts by severity, then one line per finding."""
+    """Human-readable report: counts by severity, then one line per finding.
+
+    Control characters from the data are shown as escapes (:func:`terminal_safe`).
+    """
     lines = [
         f"数据检查 / validation: 错误 errors {findings.count('error')}, "
         f"警告 warnings {findings.count('warning')}, 提示 info {findings.count('info')}"
@@ -66,7 +69,7 @@ def format_findings(
                 f"  {Path(str(row.source_file)).name}: 读取 read {row.rows_read} = 计入 used {row.rows_used}"
                 f" + 排除 excluded {row.rows_excluded}"
             )
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def write_findings(
@@ -74,7 +77,14 @@ def write_findings(
 ) -> list[Path]:
     """Write ``validation.csv`` (UTF-8 with BOM) and ``validation.xlsx`` into ``out_dir``."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font, PatternFill
+
+    def cell_value(v: object) -> object:
+        """A value openpyxl can store (control characters in text are dropped)."""
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return ""
+        return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,8 +97,7 @@ def write_findings(
     ws.append([FINDING_HEADERS_ZH[c] for c in FINDING_COLUMNS])
     fills = {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7"}
     for rec in frame.itertuples(index=False):
-        values = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in rec]
-        ws.append(values)
+        ws.append([cell_value(v) for v in rec])
         for cell in ws[ws.max_row]:
             protect_cell(cell)
         ws.cell(ws.max_row, 1).fill = PatternFill(
@@ -104,7 +113,7 @@ def write_findings(
         ws2 = wb.create_sheet("行数核对")
         ws2.append(list(accounting.columns))
         for rec in accounting.itertuples(index=False):
-            ws2.append(list(rec))
+            ws2.append([cell_value(v) for v in rec])
         for row in ws2.iter_rows():
             for cell in row:
                 protect_cell(cell)

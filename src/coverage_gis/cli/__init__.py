@@ -14,6 +14,7 @@ import click
 
 from coverage_gis import __version__
 from coverage_gis.errors import InputError
+from coverage_gis.export_safety import terminal_safe
 
 __all__ = ["cli", "main"]
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(rv, int) and not isinstance(rv, bool) and rv != 0:
             return _exit(rv, argv)
     except InputError as exc:
-        click.echo(f"错误 / error:\n{exc.describe()}", err=True)
+        click.echo(f"错误 / error:\n{terminal_safe(exc.describe())}", err=True)
         return _exit(EXIT_INPUT, argv)
     except click.exceptions.Exit as exc:
         return _exit(exc.exit_code, argv)
@@ -46,9 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         return _exit(EXIT_INTERNAL, argv)
     except Exception as exc:
         click.echo(
-            f"内部错误 / internal error: {type(exc).__name__}: {exc}\n"
-            "请将以下信息报告给开发者 / please report this with the details below:\n"
-            + traceback.format_exc(),
+            terminal_safe(
+                f"内部错误 / internal error: {type(exc).__name__}: {exc}\n"
+                "请将以下信息报告给开发者 / please report this with the details below:\n"
+                + traceback.format_exc()
+            ),
             err=True,
         )
         return _exit(EXIT_INTERNAL, argv)
