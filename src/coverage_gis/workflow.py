@@ -93,6 +93,7 @@ def load_inputs(
     facilities_crs: str | Mapping[str, str] | None = None,
     column_mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     encoding: str | None = None,
+    facilities_layer: str | Mapping[str, str] | None = None,
     locate_ahead: bool = True,
     progress: Progress = _silent,
 ) -> AuditInputs:
@@ -100,7 +101,8 @@ def load_inputs(
 
     ``facilities_crs`` is one system for every file or ``{file name or path: crs}``;
     ``column_mapping`` likewise is one ``{field: header}`` mapping for every file or
-    ``{file name or path: {field: header}}`` (files not named use automatic recognition).
+    ``{file name or path: {field: header}}`` (files not named use automatic recognition);
+    ``facilities_layer`` is one layer name (GeoPackage, zip archive) or ``{file: layer}``.
     With ``locate_ahead`` (the default) large facility tables start being located in the
     units while the rest is read (see :func:`coverage_gis.engine.locate_ahead`); callers
     that will not run :func:`prepare_audit` on the result (validation, the Dask engine)
@@ -125,7 +127,9 @@ def load_inputs(
     plans = [_facility_plan(p, facilities_crs, column_mapping) for p in facilities]
     pool = threads("reader")
     futures = [
-        pool.submit(_read_facilities, p, mapping, declared, encoding)
+        pool.submit(
+            _read_facilities, p, mapping, declared, encoding, _per_file(facilities_layer, p)
+        )
         for p, declared, mapping in plans
     ]
     try:
@@ -222,16 +226,26 @@ def _facility_plan(
     return path, declared, mapping  # type: ignore[return-value]
 
 
+def _per_file(value: str | Mapping[str, str] | None, path: str | Path) -> str | None:
+    """The value of a per-file option for ``path`` (by file name or path)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.get(Path(path).name, value.get(str(path)))
+
+
 def _read_facilities(
     path: str | Path,
     mapping: Mapping[str, str] | None,
     declared: str | None,
     encoding: str | None,
+    layer: str | None = None,
 ) -> tuple[pd.DataFrame, Findings]:
     """Read one facility file (run on the reader thread of :func:`load_inputs`)."""
     from coverage_gis.io.facilities import read_facility_file
 
-    return read_facility_file(path, mapping=mapping, crs=declared or "wgs84", encoding=encoding)
+    return read_facility_file(
+        path, mapping=mapping, crs=declared or "wgs84", encoding=encoding, layer=layer
+    )
 
 
 def _suggest(units: gpd.GeoDataFrame, frame: pd.DataFrame, declared: str | None, file: str) -> Any:

@@ -226,12 +226,12 @@ def write_legacy_xls() -> None:
 
 
 def write_no_crs() -> None:
-    """A shapefile without .prj (no CRS)."""
+    """A shapefile without .prj (no CRS), in degrees near Suzhou."""
     folder = HERE / "no_crs"
     folder.mkdir(exist_ok=True)
-    gpd.GeoDataFrame({"name": ["甲镇"], "county": ["甲区"]}, geometry=[box(0, 0, 1, 1)]).to_file(
-        folder / "units.shp"
-    )
+    gpd.GeoDataFrame(
+        {"name": ["甲镇"], "county": ["甲区"]}, geometry=[box(120.5, 31.2, 120.6, 31.3)]
+    ).to_file(folder / "units.shp")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,13 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="指标目录 TOML / indicator catalogue (default: Suzhou 14th FYP)",
         ),
-        click.option("--layer", help="边界图层名 / boundary layer (GeoPackage)"),
+        click.option("--layer", help="边界图层名 / boundary layer (GeoPackage, zip)"),
+        click.option(
+            "--facility-layer",
+            "facility_layers",
+            multiple=True,
+            help="设施文件的图层 图层名 或 文件名=图层名 / layer of a facility file (GPKG, zip): LAYER or FILE=LAYER",
+        ),
         click.option(
             "--boundaries-crs",
             help="边界文件无坐标系时声明 / CRS to declare for a boundary file without one",
@@ -129,22 +135,26 @@ def evaluation_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _crs_option(values: tuple[str, ...]) -> str | dict[str, str] | None:
+def _per_file_option(values: tuple[str, ...], option: str = "--crs") -> str | dict[str, str] | None:
+    """``VALUE`` for every file, or ``FILE=VALUE`` pairs (several values need the pairs)."""
     if not values:
         return None  # undeclared: read as WGS84 and suggest a system from the named units
     if len(values) == 1 and "=" not in values[0]:
         return values[0]
     out: dict[str, str] = {}
     for v in values:
-        name, sep, crs = v.rpartition("=")
+        name, sep, value = v.rpartition("=")
         if not sep:
             raise InputError(
-                f"--crs 多个值时应为 文件名=坐标系：{v}",
-                f"With several --crs values use FILE=CRS: {v}",
+                f"{option} 多个值时应为 文件名=值：{v}",
+                f"With several {option} values use FILE=VALUE: {v}",
                 value=v,
             )
-        out[name] = crs
+        out[name] = value
     return out
+
+
+_crs_option = _per_file_option
 
 
 def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> Any:
@@ -170,6 +180,7 @@ def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> An
         boundaries_crs=kw["boundaries_crs"],
         boundary_mapping=parse_column_options(kw["boundary_columns"]) or None,
         facilities_crs=_crs_option(kw["crs"]),
+        facilities_layer=_per_file_option(kw["facility_layers"], "--facility-layer"),
         column_mapping=mapping or None,
         encoding=kw["encoding"],
         locate_ahead=locate_ahead,

@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -85,45 +84,26 @@ def read_vector(
 ) -> gpd.GeoDataFrame:
     """Read a vector file with pyogrio; declare ``crs`` when the file has none.
 
-    Zipped shapefiles are read through GDAL's ``/vsizip/`` (nothing is extracted), after
+    The file is opened as :func:`coverage_gis.io.vector.vector_source` says: zipped
+    shapefiles through GDAL's ``/vsizip/`` (nothing is extracted), after
     :func:`coverage_gis.io.archive.check_archive` has accepted the archive (no unsafe member
-    names, no zip bomb). For GeoPackages with several layers ``layer`` chooses one (the
-    message lists them when it is missing).
+    names, no zip bomb); a GeoPackage or zip archive with several layers needs ``layer``
+    (the message lists them).
     """
     import pyogrio
+
+    from coverage_gis.io.vector import vector_source
 
     p = Path(path)
     if not p.exists():
         raise InputError("文件不存在", "File not found", file=str(p))
     suffix = p.suffix.lower()
-    if suffix == ".zip":
-        from coverage_gis.io.archive import check_archive
-
-        check_archive(p)  # before GDAL opens it
     try:
         if suffix in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(p)
         else:
-            src = f"/vsizip/{p}" if suffix == ".zip" else str(p)
-            if layer is None and suffix in (".gpkg", ".zip", ".kml"):
-                layers = pyogrio.list_layers(src)
-                if len(layers) > 1 and suffix == ".gpkg":
-                    names = ", ".join(str(x[0]) for x in layers)
-                    raise InputError(
-                        f"GeoPackage 含多个图层，请指定：{names}",
-                        f"GeoPackage has several layers; choose one: {names}",
-                        file=str(p),
-                        suggestion="--layer NAME",
-                    )
-            kwargs: dict[str, Any] = {}
-            if suffix == ".shp" or suffix == ".zip":
-                from coverage_gis.io.encoding import decode_dbf_hint
-
-                if suffix == ".shp" and not p.with_suffix(".cpg").exists():
-                    hint = decode_dbf_hint(p)
-                    if hint:
-                        kwargs["encoding"] = hint
-            gdf = pyogrio.read_dataframe(src, layer=layer, **kwargs)
+            source = vector_source(p, layer)  # archive check, layer choice, .dbf encoding
+            gdf = pyogrio.read_dataframe(source.src, layer=source.layer, **source.options)
     except InputError:
         raise
     except Exception as exc:
@@ -216,6 +196,8 @@ def read_boundaries(
     p = Path(path)
     findings = Findings()
     raw = read_vector(p, layer=layer, crs=crs)
+    _require_polygons(raw.geometry.to_numpy(), str(p))
+    raw = _plausible_crs(raw, crs, str(p), findings)
     headers = [c for c in raw.columns if c != raw.geometry.name]
     cols = _recognise(headers, mapping)
     if "name" not in cols:
@@ -336,6 +318,80 @@ def read_boundaries(
         c for c in ("population", "pop_60plus", "households", "schematic") if c in out.columns
     ]
     return gpd.GeoDataFrame(out[ordered], geometry=out.geometry, crs=4326), findings
+
+
+def _require_polygons(geoms: np.ndarray, file: str) -> None:
+    """Refuse boundary files whose features are not polygons (points, lines, collections)."""
+    present = ~shapely.is_missing(geoms)
+    types = shapely.get_type_id(geoms)
+    wrong = present & ~np.isin(types, (3, 6))  # Polygon, MultiPolygon
+    if not wrong.any() and present.any():
+        return
+    found = (
+        pd.Series(shapely.get_type_id(geoms[wrong]))
+        .map(dict(enumerate(_GEOMETRY_NAMES)))
+        .value_counts()
+    )
+    listed = ", ".join(f"{k} {v}" for k, v in found.items()) or "无几何 / no geometry"
+    rows = ", ".join(str(i + 1) for i in np.flatnonzero(wrong)[:10])
+    raise InputError(
+        f"边界文件应为面（多边形），但有 {int(wrong.sum())} 个要素不是面：{listed}（第 {rows} 个要素）",
+        f"A boundary file must hold polygons, but {int(wrong.sum())} feature(s) are not: {listed} "
+        f"(feature {rows})",
+        file=file,
+        column="geometry",
+        suggestion="镇(街道)边界线请先在 GIS 中用“线转面/Polygonize”生成面；点文件应作为设施名录读入 / "
+        "turn boundary lines into polygons first (Polygonize); a point file is a facility list",
+    )
+
+
+_GEOMETRY_NAMES = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
+
+
+def _plausible_crs(
+    raw: gpd.GeoDataFrame, declared: str | None, file: str, findings: Findings
+) -> gpd.GeoDataFrame:
+    """Check that the units fall in China in their CRS; a declared CRS replaces a wrong one."""
+    from coverage_gis.io.crs_check import check_crs_plausible
+    from coverage_gis.io.vector import to_wgs84_xy
+
+    def check(frame: gpd.GeoDataFrame) -> None:
+        b = shapely.bounds(frame.geometry.to_numpy())
+        x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        if frame.crs is None:
+            return
+        lon, lat = to_wgs84_xy(x, y, frame.crs)
+        check_crs_plausible(x, y, lon, lat, frame.crs, file=file)
+
+    try:
+        check(raw)
+        return raw
+    except InputError:
+        if declared is None or raw.crs is None or raw.crs.equals(declared):
+            raise
+    fixed = raw.set_crs(declared, allow_override=True)
+    check(fixed)
+    findings.add(
+        Finding(
+            "warning",
+            "crs_overridden",
+            f"文件声明的坐标系“{raw.crs.name}”与坐标不符，按 --boundaries-crs {declared} 读取",
+            f"The file's CRS '{raw.crs.name}' does not fit its coordinates; read as "
+            f"--boundaries-crs {declared}",
+            file=file,
+            value=declared,
+        )
+    )
+    return fixed
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

@@ -50,6 +50,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "lon": ("经度", "东经", "lng", "lon", "long", "longitude", "x", "x坐标", "经度e", "坐标x"),
     "lat": ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "纬度n", "坐标y"),
+    # one cell holding both, e.g. "120.62,31.30" (used only without 经度/纬度 columns)
+    "lonlat": (
+        "坐标",
+        "经纬度",
+        "经纬度坐标",
+        "坐标经度,纬度",
+        "坐标经度，纬度",
+        "经度,纬度",
+        "经度，纬度",
+        "位置坐标",
+        "gps坐标",
+        "lnglat",
+        "lonlat",
+        "coordinates",
+        "coordinate",
+    ),
     "county_name": (
         "所属区县",
         "区县",
@@ -140,6 +156,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "type_raw": ("类型", "type"),
     "lon": ("经度", "longitude"),
     "lat": ("纬度", "latitude"),
+    "lonlat": ("经纬度坐标", "coordinates"),
     "county_name": ("所属区县", "county"),
     "unit_name": ("所属镇(街道)", "township"),
     "address": ("地址", "address"),
@@ -200,6 +217,10 @@ def recognise_columns(
     found: dict[str, int] = {}
     keys = [header_key(h) for h in headers]
     for fld, header in (mapping or {}).items():
+        pos = _column_reference(header, keys)
+        if pos is not None and fld in SYNONYMS:
+            found[fld] = pos
+            continue
         if fld not in SYNONYMS:
             raise InputError(
                 f"列映射中的字段 {fld} 未知（可用：{', '.join(SYNONYMS)}）",
@@ -222,6 +243,71 @@ def recognise_columns(
             found[fld] = pos
             taken.add(pos)
     return found
+
+
+_REF = re.compile(r"^(?P<header>.*?)#(?P<n>\d+)$")
+
+
+def _column_reference(header: str, keys: list[str]) -> int | None:
+    """Position of ``"#5"`` (fifth column) or ``"类型#2"`` (second column headed 类型)."""
+    m = _REF.match(str(header).strip())
+    if not m:
+        return None
+    n = int(m.group("n"))
+    if not m.group("header"):
+        return n - 1 if 1 <= n <= len(keys) else None
+    k = header_key(m.group("header"))
+    same = [i for i, key in enumerate(keys) if key == k]
+    return same[n - 1] if 1 <= n <= len(same) else None
+
+
+def column_letter(pos: int) -> str:
+    """Excel column letter of a 0-based position (0 → A, 27 → AB)."""
+    out = ""
+    pos += 1
+    while pos:
+        pos, r = divmod(pos - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def ambiguous_columns(
+    headers: Sequence[object], mapping: Mapping[str, str] | None = None
+) -> dict[str, list[int]]:
+    """Fields that several columns could be (two 类型 columns, or 类型 and 设施类型).
+
+    Fields mapped explicitly are never ambiguous. Returns ``{field: [positions]}``.
+    """
+    mapped = set(mapping or ())
+    seen: dict[str, list[int]] = {}
+    for pos, header in enumerate(headers):
+        fld = _field_for(header)
+        if fld and fld not in mapped:
+            seen.setdefault(fld, []).append(pos)
+    return {f: p for f, p in seen.items() if len(p) > 1}
+
+
+def ambiguity_error(
+    ambiguous: dict[str, list[int]], headers: Sequence[object], **where: object
+) -> InputError:
+    """The bilingual refusal for :func:`ambiguous_columns`, naming the columns and the fix."""
+    parts_zh, parts_en, hints = [], [], []
+    for fld, positions in ambiguous.items():
+        cols = ", ".join(f"{column_letter(p)} “{headers[p]}”" for p in positions)
+        parts_zh.append(f"{FIELD_LABELS[fld][0]}：{cols}")
+        parts_en.append(f"{FIELD_LABELS[fld][1]}: {cols}")
+        same = [p for p in positions if header_key(headers[p]) == header_key(headers[positions[0]])]
+        ref = f"{headers[positions[0]]}#2" if len(same) > 1 else str(headers[positions[1]])
+        hints.append(f"--column {fld}={ref}")
+    return InputError(
+        f"多列可能是同一字段，无法确定用哪一列：{'；'.join(parts_zh)}",
+        f"Several columns could be the same field; cannot tell which to use: {'; '.join(parts_en)}",
+        suggestion="用 --column 字段=列名 指定（同名列写 列名#2 表示第二个，#5 表示第 5 列），例如 "
+        + " ".join(hints)
+        + " / choose with --column field=header (header#2 is the second column of that name, "
+        "#5 the fifth column)",
+        **where,  # type: ignore[arg-type]
+    )
 
 
 def score_header(cells: Sequence[object]) -> int:

@@ -67,6 +67,10 @@ REPAIRABLE_MIN_CHARS = 4
 REPAIRABLE_MIN_SHARE = 0.5
 
 
+#: A UTF-8 byte-order mark followed by GB18030/GBK bytes (read as GB18030 after the mark).
+BOM_THEN_GB18030 = "gb18030 (after a UTF-8 BOM)"
+
+
 def detect_encoding(raw: bytes) -> str:
     """Return the encoding of ``raw``: ``"utf-8-sig"``, ``"utf-8"`` or ``"gb18030"``.
 
@@ -78,7 +82,8 @@ def detect_encoding(raw: bytes) -> str:
     Returns
     -------
     str
-        ``"utf-8-sig"`` when it starts with a UTF-8 BOM, ``"utf-8"`` when it decodes
+        ``"utf-8-sig"`` when it starts with a UTF-8 BOM (:data:`BOM_THEN_GB18030` when
+        what follows the mark is GB18030 and not UTF-8), ``"utf-8"`` when it decodes
         strictly as UTF-8 (pure ASCII included), else ``"gb18030"`` when it decodes strictly
         as GB18030 (a superset of GBK).
 
@@ -88,6 +93,16 @@ def detect_encoding(raw: bytes) -> str:
         When it decodes as none of them.
     """
     if raw.startswith(_UTF8_BOM):
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # A BOM put in front of GBK text (some editors add one when "converting")
+            try:
+                raw[len(_UTF8_BOM) :].decode("gb18030")
+            except UnicodeDecodeError:
+                pass
+            else:
+                return BOM_THEN_GB18030
         return "utf-8-sig"
     for encoding in ("utf-8", "gb18030"):
         try:
@@ -257,7 +272,10 @@ def read_text(
         if encoding is None:
             raise _undecodable_error(file, raw)
     try:
-        text = raw.decode(encoding)
+        if encoding == BOM_THEN_GB18030:
+            text = raw[len(_UTF8_BOM) :].decode("gb18030")
+        else:
+            text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise _undecodable_error(file, raw, encoding) from exc
     reason = garbled_reason(text)

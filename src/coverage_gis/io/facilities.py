@@ -27,7 +27,13 @@ import pandas as pd
 
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
-from coverage_gis.io.columns import header_key, recognise_columns, score_header
+from coverage_gis.io.columns import (
+    ambiguity_error,
+    ambiguous_columns,
+    header_key,
+    recognise_columns,
+    score_header,
+)
 from coverage_gis.io.encoding import read_text
 from coverage_gis.io.normalise import RawColumns, normalise_facilities
 from coverage_gis.schema import coerce_facilities, empty_facilities
@@ -206,39 +212,84 @@ def _blank(v: Any) -> bool:
     )
 
 
+_UNIT_ROW = re.compile(
+    r"^[（(\[【]?\s*(度|°|米|m|张|个|床|人|户|平方米|㎡|m2|年|年月|年月日|是/否|yyyy-mm-dd|"
+    r"单位[:：]?.*|wgs84|gcj02|bd09|cgcs2000)\s*[)）\]】]?$",
+    re.I,
+)
+_MAX_HEADER_ROWS = 3
+
+
+def _header_like(row: list[Any]) -> bool:
+    """A row that can be part of a header: no numbers, dates or numeric text in it."""
+    for v in row:
+        if _blank(v):
+            continue
+        if not isinstance(v, str):
+            return False
+        try:
+            float(v.replace(",", ""))
+        except ValueError:
+            continue
+        return False
+    return True
+
+
+def _is_unit_row(row: list[Any]) -> bool:
+    """A row under the header that only gives units, e.g. ``(度) (度) (张)``."""
+    filled = [v for v in row if not _blank(v)]
+    return bool(filled) and all(isinstance(v, str) and _UNIT_ROW.match(v.strip()) for v in filled)
+
+
+def _combine(upper: list[Any], lower: list[Any]) -> list[Any]:
+    """Header cells of two rows: a recognised lower cell names its column, else the upper."""
+    width = max(len(upper), len(lower))
+    return [
+        (lower[c] if c < len(lower) and not _blank(lower[c]) and score_header([lower[c]]) else None)
+        or (upper[c] if c < len(upper) else None)
+        for c in range(width)
+    ]
+
+
 def _find_header(rows: list[list[Any]], mapped: Iterable[str] = ()) -> tuple[int, list[Any]] | None:
     """Return (index of the last header row, merged header cells) or None.
 
-    The header is the row (within the first rows) naming the most known fields; when the
-    next row names more fields together with it (a two-row header under merged cells),
-    both rows are combined column by column.
+    The header is the block of one to three rows (within the first rows) naming the most
+    known fields once combined column by column (multi-row headers, merged or not); ties go
+    to fewer rows, then to the earlier block. Every row of a block after its first must
+    itself name at least two fields and hold no numbers, so that a data row with an "x" or
+    "y" in it is never taken for a header. A row of units right under the header
+    (``(度)``, ``（张）``) belongs to it.
     """
     mapped_keys = {header_key(h) for h in mapped}
 
     def score(row: list[Any]) -> int:
         return score_header(row) + sum(1 for c in row if header_key(c) in mapped_keys)
 
-    best, best_i = 0, -1
-    for i, row in enumerate(rows[:_MAX_HEADER_SCAN]):
-        s = score(row)
-        if s > best:
-            best, best_i = s, i
-    if best < 2:
+    scan = rows[:_MAX_HEADER_SCAN]
+    scores = [score(r) for r in scan]
+    best: tuple[int, int, int] | None = None  # (score, -rows, -start)
+    best_block: tuple[int, list[Any]] | None = None
+    for i, s0 in enumerate(scores):
+        if s0 < 1:
+            continue
+        combined = list(scan[i])
+        for k in range(1, _MAX_HEADER_ROWS + 1):
+            j = i + k - 1
+            if k > 1:
+                if j >= len(scan) or scores[j] < 2 or not _header_like(scan[j]):
+                    break
+                if not _header_like(scan[i]):
+                    break
+                combined = _combine(combined, scan[j])
+            key = (score(combined), -k, -i)
+            if best is None or key > best:
+                best, best_block = key, (j, combined)
+    if best is None or best[0] < 2 or best_block is None:
         return None
-    header = list(rows[best_i])
-    last = best_i
-    # A second header row (under merged cells) must itself name at least two fields,
-    # so that a data row with an "x" or "y" in it is never taken for a header.
-    if best_i + 1 < len(rows) and score(rows[best_i + 1]) >= 2:
-        nxt = rows[best_i + 1]
-        width = max(len(header), len(nxt))
-        combined = [
-            (nxt[c] if c < len(nxt) and not _blank(nxt[c]) and score_header([nxt[c]]) else None)
-            or (header[c] if c < len(header) else None)
-            for c in range(width)
-        ]
-        if score(combined) > best:
-            header, last = combined, best_i + 1
+    last, header = best_block
+    while last + 1 < len(rows) and last + 1 < _MAX_HEADER_SCAN and _is_unit_row(rows[last + 1]):
+        last += 1
     return last, header
 
 
@@ -279,10 +330,18 @@ def _header_fields(
             "the header needs columns like 名称, 类型, 经度, 纬度 or 所属镇(街道); or map them with --column",
         )
     header_idx, header = hdr
+    ambiguous = ambiguous_columns(header, mapping)
+    if ambiguous:
+        raise ambiguity_error(ambiguous, header, file=file, sheet=sheet, row=first_row + header_idx)
     cols = recognise_columns(header, mapping)
     found_headers = [str(h) for h in header if not _blank(h)]
     sheet_type = sheet if "type_raw" not in cols else None
-    has_location = ("lon" in cols and "lat" in cols) or "unit_name" in cols or "county_name" in cols
+    has_location = (
+        ("lon" in cols and "lat" in cols)
+        or "lonlat" in cols
+        or "unit_name" in cols
+        or "county_name" in cols
+    )
     if ("type_raw" not in cols and not sheet_type) or not has_location:
         need = []
         if "type_raw" not in cols and not sheet_type:
@@ -305,6 +364,11 @@ def _half_coordinates(
 ) -> Findings:
     """Drop a lone longitude or latitude column (with a warning)."""
     findings = Findings()
+    if "lon" in cols and "lat" in cols:
+        cols.pop("lonlat", None)  # separate columns win over a combined one
+    elif "lonlat" in cols:
+        cols.pop("lon", None)  # a combined 坐标 column gives both
+        cols.pop("lat", None)
     if ("lon" in cols) != ("lat" in cols):
         found_headers = [str(h) for h in header if not _blank(h)]
         findings.add(
@@ -458,8 +522,13 @@ def _csv_raw_columns(
     return raw, findings
 
 
-def _named_fields(headers: list[str], mapping: Mapping[str, str] | None) -> dict[str, int]:
+def _named_fields(
+    headers: list[str], mapping: Mapping[str, str] | None, file: str | None = None
+) -> dict[str, int]:
     """Field → position: explicit mapping, normalised field names, then synonyms."""
+    ambiguous = ambiguous_columns(headers, mapping)
+    if ambiguous:
+        raise ambiguity_error(ambiguous, headers, file=file)
     found = recognise_columns(headers, mapping)
     for fld in _FIELD_NAMES:
         if fld in headers and (mapping is None or fld not in mapping):
@@ -485,7 +554,7 @@ def vector_raw_columns(
         When no column names the facility type (the message lists the columns found).
     """
     headers = [str(c) for c in table.column_names]
-    cols = _named_fields(headers, mapping)
+    cols = _named_fields(headers, mapping, file)
     cols.pop("lon", None)  # the geometry places the feature
     cols.pop("lat", None)
     if "type_raw" not in cols:
@@ -510,11 +579,15 @@ def vector_raw_columns(
 def _vector_facilities(
     path: Path, *, layer: str | None, mapping: Mapping[str, str] | None, crs: str = "wgs84"
 ) -> tuple[pd.DataFrame, Findings]:
+    from coverage_gis.coordsys import normalize_source_crs
     from coverage_gis.io.vector import read_vector_arrow
 
-    table, lon, lat, layer_read = read_vector_arrow(path, layer=layer)
+    # A projected EPSG code declares the file's CRS; gcj02/bd09 shift its coordinates.
+    source = normalize_source_crs(crs)
+    file_crs = source if source.startswith("EPSG:") else None
+    table, lon, lat, layer_read = read_vector_arrow(path, layer=layer, crs=file_crs)
     raw = vector_raw_columns(str(path), layer_read, table, lon, lat, mapping)
-    return normalise_facilities(raw, crs=crs)
+    return normalise_facilities(raw, crs="wgs84" if file_crs else crs)
 
 
 def read_facility_file(

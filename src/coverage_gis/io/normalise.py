@@ -23,7 +23,8 @@ in Arrow compute (NFKC, trimmed) without a Python object per row.
   Anything else is a ``bad_date`` error.
 * **Flags** (是否达标): 是/否, 达标/未达标, 标准化, 省级标准, yes/no, 1/0, ✓/✗ … else ``bad_flag``.
 * **Numbers**: ``30张``, ``1,200``, ``45 ㎡`` are read; anything else is ``bad_number``.
-* **Coordinates**: decimal degrees, 度分秒 text; a swapped pair (lat, lon) is fixed with a
+* **Coordinates**: decimal degrees (a decimal comma too: ``120,62``), 度分秒 text, or one
+  ``经度,纬度`` cell under a 坐标 header; a swapped pair (lat, lon) is fixed with a
   warning; a pair outside China's box is an error; GCJ-02/BD-09 are converted to WGS84.
   The checks apply to coordinates from a geometry column too.
 
@@ -59,6 +60,7 @@ __all__ = [
     "RawColumns",
     "cell_text",
     "normalise_facilities",
+    "parse_coordinates",
     "parse_date_values",
     "parse_flag_values",
     "parse_number_values",
@@ -439,6 +441,51 @@ def parse_number_values(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     return num, bad
 
 
+_DECIMAL_COMMA = re.compile(r"^\s*([+-]?\d{1,3}),(\d+)\s*$")
+_PAIR_SEPARATORS = re.compile(r"\s*[,，;；/|]\s*")
+
+
+def parse_coordinates(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate cells (see :func:`coverage_gis.io.coords.parse_coordinate_values`).
+
+    A decimal comma is read too (``"120,62"`` in a ;-separated list = 120.62): in a cell
+    that holds one coordinate a comma cannot be a thousands separator.
+    """
+    fixed = [
+        _DECIMAL_COMMA.sub(r"\1.\2", v) if isinstance(v, str) and "," in v else v for v in values
+    ]
+    return parse_coordinate_values(fixed)
+
+
+def _split_pair(value: Any) -> tuple[float, float] | bool | None:
+    """One ``"lon,lat"`` cell: the pair, None when blank, False when it cannot be split."""
+    text = cell_text(value)
+    if text is None:
+        return None
+    parts = _PAIR_SEPARATORS.split(text.strip("()（）[]【】 "))
+    if len(parts) != 2:
+        parts = text.split()
+    if len(parts) != 2:
+        return False  # e.g. "120,62,31,30": decimal commas and a comma separator
+    nums, bad = parse_coordinate_values(parts)
+    if bad.any() or not np.isfinite(nums).all():
+        return False
+    return float(nums[0]), float(nums[1])
+
+
+def _split_pairs(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, 2)`` lon/lat of combined cells and a mask of cells that cannot be split."""
+    out = np.full((len(values), 2), np.nan)
+    bad = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values):
+        p = _split_pair(v)
+        if p is False:
+            bad[i] = True
+        elif p is not None:
+            out[i] = p
+    return out, bad
+
+
 # --------------------------------------------------------------------------- the normaliser
 
 
@@ -613,12 +660,34 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
             return [f"{cell_text(float(lon[r]))}, {cell_text(float(lat[r]))}" for r in rows]
 
         half = np.zeros(n, dtype=bool)
+    elif "lonlat" in raw.fields:
+        coord_field = "lonlat"
+        pair_col = col("lonlat")
+        assert pair_col is not None
+        codes = pair_col.factorized()[0][keep]
+        pairs, bad_pair = _split_pairs(pair_col.factorized()[1])
+        lon = _take(pairs[:, 0].copy(), codes, np.nan)
+        lat = _take(pairs[:, 1].copy(), codes, np.nan)
+        bad = np.append(bad_pair, False)[codes]
+
+        def pair_text(rows: np.ndarray) -> list[str | None]:
+            return pair_col.cells(codes[rows])
+
+        problem(
+            bad,
+            "lonlat",
+            "bad_coordinate",
+            "坐标无法拆分为经度和纬度（应为“经度,纬度”）",
+            "Coordinates cannot be split into longitude and latitude (expected 'lon,lat')",
+            pair_text,
+        )
+        half = np.zeros(n, dtype=bool)
     elif "lon" in raw.fields and "lat" in raw.fields:
         coord_field = "lon"
         lon_col, lat_col = col("lon"), col("lat")
         assert lon_col is not None and lat_col is not None
-        lon_u, bad_lon, lon_codes = _parsed_column(lon_col, keep, parse_coordinate_values)
-        lat_u, bad_lat, lat_codes = _parsed_column(lat_col, keep, parse_coordinate_values)
+        lon_u, bad_lon, lon_codes = _parsed_column(lon_col, keep, parse_coordinates)
+        lat_u, bad_lat, lat_codes = _parsed_column(lat_col, keep, parse_coordinates)
         lon = _take(np.asarray(lon_u, dtype=np.float64), lon_codes, np.nan)
         lat = _take(np.asarray(lat_u, dtype=np.float64), lat_codes, np.nan)
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from coverage_gis.errors import InputError
+from coverage_gis.io.crs_check import check_crs_plausible
 
 __all__ = ["VectorSource", "point_xy", "read_vector_arrow", "vector_source"]
 
@@ -56,13 +57,16 @@ def vector_source(path: str | Path, layer: str | None = None) -> VectorSource:
             raise InputError(
                 f"无法读取矢量文件：{exc}", f"Cannot read vector file: {exc}", file=str(p)
             ) from exc
-        if len(layers) > 1 and suffix == ".gpkg":
+        if len(layers) > 1 and suffix in (".gpkg", ".zip"):
             names = ", ".join(str(x[0]) for x in layers)
+            what = ("GeoPackage", "GeoPackage") if suffix == ".gpkg" else ("压缩包", "The archive")
             raise InputError(
-                f"GeoPackage 含多个图层，请指定：{names}",
-                f"GeoPackage has several layers; choose one: {names}",
+                f"{what[0]} 含多个图层，请指定：{names}",
+                f"{what[1]} has several layers; choose one: {names}",
                 file=str(p),
-                suggestion="--layer NAME",
+                suggestion=f"边界文件用 --layer {layers[0][0]}，设施文件用 --facility-layer "
+                f"{p.name}={layers[0][0]} / --layer NAME for boundaries, "
+                "--facility-layer FILE=NAME for facility files",
             )
     options: dict[str, Any] = {}
     if suffix == ".shp" and not p.with_suffix(".cpg").exists():
@@ -136,7 +140,9 @@ def read_vector_arrow(
     Raises
     ------
     InputError
-        When the file cannot be read, or has no CRS and ``crs`` does not declare one.
+        When the file cannot be read, has no CRS and ``crs`` does not declare one, or its
+        features fall outside China in its CRS (:func:`~coverage_gis.io.crs_check.check_crs_plausible`;
+        a declared ``crs`` replaces the file's own when that one does not fit).
     """
     import pyogrio
 
@@ -161,6 +167,18 @@ def read_vector_arrow(
             file=str(source.path),
             suggestion="用 --crs EPSG:4490 等声明坐标系 / declare it, e.g. --crs EPSG:4490",
         )
-    if file_crs is not None:
-        x, y = to_wgs84_xy(x, y, file_crs)
-    return table, x, y, source.layer
+    if file_crs is None:
+        return table, x, y, source.layer
+    lon, lat = to_wgs84_xy(x, y, file_crs)
+    try:
+        check_crs_plausible(x, y, lon, lat, file_crs, file=str(source.path), option=_CRS_OPTION)
+    except InputError:
+        # a CRS declared by the user replaces one the file gets wrong (e.g. GeoJSON in metres)
+        if crs is None or crs == file_crs:
+            raise
+        lon, lat = to_wgs84_xy(x, y, crs)
+        check_crs_plausible(x, y, lon, lat, crs, file=str(source.path), option=_CRS_OPTION)
+    return table, lon, lat, source.layer
+
+
+_CRS_OPTION = "--crs 文件名=EPSG:n / --crs FILE=EPSG:n"
