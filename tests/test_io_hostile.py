@@ -156,3 +156,39 @@ def test_one_coordinate_cell_is_split_and_an_ambiguous_one_is_refused(tmp_path):
 def test_the_fixture_script_writes_every_file(tmp_path):
     written = mk.write_all(tmp_path / "hostile")
     assert len(written) == len(mk.WRITERS) and all(p.exists() for p in written)
+
+
+# ----------------------------------------------------------------------------- bounded work
+
+
+def test_a_far_away_cell_is_refused_before_it_is_read(tmp_path, units, capsys):
+    path = mk.far_cell_xlsx(tmp_path)
+    with pytest.raises(InputError, match="used range too large") as info:
+        read_facility_file(path)
+    assert info.value.value == "XFD1048576" and info.value.sheet == "Sheet"
+    code, _ = _audit(tmp_path, "-b", str(units), "-f", str(path))
+    assert code == 2 and "XFD1048576" in capsys.readouterr().err
+
+
+def test_a_million_empty_formatted_rows(tmp_path, units):
+    path = mk.million_empty_rows_xlsx(tmp_path)
+    df, findings = read_facility_file(path)
+    assert df["name"].tolist() == [r[0] for r in mk.ROWS] and not findings.has_errors
+
+
+def test_a_ten_megabyte_cell_and_ten_thousand_columns(tmp_path, units):
+    df, _ = read_facility_file(mk.huge_cell_csv(tmp_path))
+    assert len(df) == 3 and len(df["address"].iloc[0]) > 3_000_000
+    df, _ = read_facility_file(mk.ten_thousand_columns_csv(tmp_path))
+    assert df["name"].tolist() == [r[0] for r in mk.ROWS]
+    code, data = _audit(tmp_path, "-b", str(units), "-f", str(tmp_path / "wide.csv"))
+    assert code == 0 and _rows(data) == (3, 3, 0)
+
+
+def test_a_million_vertex_township(tmp_path):
+    path = mk.million_vertex_units(tmp_path)
+    facilities = mk.cr_only_csv(tmp_path)
+    code, data = _audit(tmp_path, "-b", str(path), "-f", str(facilities))
+    assert code == 0 and _rows(data) == (3, 3, 0)
+    jiashan = next(u for u in data["units"] if u["name"] == "甲山镇")
+    assert jiashan["ashes_repository"] == 1  # the 骨灰堂 at 120.05, 31.05 lies inside it

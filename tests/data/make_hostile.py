@@ -188,3 +188,89 @@ def write_all(folder: Path) -> list[Path]:
 if __name__ == "__main__":
     for path in write_all(HERE / "hostile"):
         print(path.relative_to(HERE))
+
+
+# --------------------------------------------------------------------------- bounded work
+# Larger files, written at test time only (not into tests/data/hostile).
+
+
+def far_cell_xlsx(folder: Path) -> Path:
+    """A normal list with one stray value in XFD1048576 (the last cell of a sheet)."""
+    p = folder / "far_cell.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for r in ROWS:
+        ws.append(r)
+    ws["XFD1048576"] = "x"
+    wb.save(p)
+    return p
+
+
+def million_empty_rows_xlsx(folder: Path, n: int = 1_000_000) -> Path:
+    """A list followed by ``n`` formatted but empty rows (sheet XML written directly)."""
+    p = folder / "empty_rows.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for r in ROWS:
+        ws.append(r)
+    ws["A5"].font = openpyxl.styles.Font(bold=True)  # a style s="1" for the empty cells
+    wb.save(p)
+    with zipfile.ZipFile(p) as z:
+        parts = {n_: z.read(n_) for n_ in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
+    cut = sheet.index("</sheetData>")
+    empty = "".join(f'<row r="{i}"><c r="A{i}" s="1"/></row>' for i in range(6, n + 6))
+    sheet = sheet[:cut].replace('<row r="5"', '<row r="5"') + empty + sheet[cut:]
+    sheet = sheet.replace('<dimension ref="A1:G5"/>', f'<dimension ref="A1:G{n + 5}"/>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return p
+
+
+def huge_cell_csv(folder: Path, size: int = 10 * 1024 * 1024) -> Path:
+    """A list whose address cell holds 10 MB of text."""
+    p = folder / "huge_cell.csv"
+    lines = [",".join([*HEADER, "地址"])] + [",".join([*r, "某路1号"]) for r in ROWS]
+    address = "苏州市吴中区木渎镇金山路88号"
+    lines[1] = lines[1][: -len("某路1号")] + address * (size // len(address.encode()))
+    p.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return p
+
+
+def ten_thousand_columns_csv(folder: Path, n_cols: int = 10_000) -> Path:
+    """The list with 10,000 extra (blank-headed) columns of numbers."""
+    p = folder / "wide.csv"
+    extra = ["备注"] + [""] * (n_cols - len(HEADER) - 1)
+    lines = [",".join([*HEADER, *extra])]
+    filler = ",".join(str(i % 10) for i in range(n_cols - len(HEADER)))
+    lines += [",".join(r) + "," + filler for r in ROWS]
+    p.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return p
+
+
+def million_vertex_units(folder: Path, n_vertices: int = 1_000_000) -> Path:
+    """The hand-made units with 甲山镇 drawn with a million vertices."""
+    import numpy as np
+    import shapely
+
+    u = make_units()
+    t = np.linspace(0, 1, n_vertices // 4, endpoint=False)
+    x0, y0, x1, y1 = 120.0, 31.0, 120.1, 31.1
+    ring = np.concatenate(
+        [
+            np.c_[x0 + (x1 - x0) * t, np.full_like(t, y0)],
+            np.c_[np.full_like(t, x1), y0 + (y1 - y0) * t],
+            np.c_[x1 - (x1 - x0) * t, np.full_like(t, y1)],
+            np.c_[np.full_like(t, x0), y1 - (y1 - y0) * t],
+        ]
+    )
+    geoms = u.geometry.to_numpy().copy()
+    geoms[0] = shapely.Polygon(ring)
+    u = u.set_geometry(geoms)
+    p = folder / "million_vertex_units.gpkg"
+    u.to_file(p, layer="units")
+    return p

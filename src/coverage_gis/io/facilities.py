@@ -100,6 +100,10 @@ def _spreadsheet_tables(
     column it spans.
     """
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    if xlsx:
+        from coverage_gis.io.xlsx_guard import check_xlsx_extent
+
+        check_xlsx_extent(path)  # a stray far-away cell would make calamine abort the process
     what = (
         ("无法打开 Excel 文件", "Cannot open Excel file")
         if xlsx
