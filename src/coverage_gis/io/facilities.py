@@ -154,7 +154,11 @@ def _sniff(sample: str) -> Any:
         return csv.excel
 
 
-def _records(text: str, dialect: Any) -> Iterator[tuple[list[str], int]]:
+#: Longest CSV cell read (the csv module's default of 128 KiB refuses long text cells).
+_MAX_CSV_FIELD = 1 << 28
+
+
+def _records(text: str, dialect: Any, file: str = "") -> Iterator[tuple[list[str], int]]:
     """CSV records with the character offset just after each (any line ending)."""
     f = io.StringIO(text, newline="")
 
@@ -162,8 +166,19 @@ def _records(text: str, dialect: Any) -> Iterator[tuple[list[str], int]]:
         while line := f.readline():
             yield line
 
-    for row in csv.reader(lines(), dialect):
-        yield row, f.tell()
+    if csv.field_size_limit() < _MAX_CSV_FIELD:
+        csv.field_size_limit(_MAX_CSV_FIELD)
+    reader = csv.reader(lines(), dialect)
+    try:
+        for row in reader:
+            yield row, f.tell()
+    except csv.Error as exc:
+        raise InputError(
+            f"CSV 文件格式错误：{exc}",
+            f"Malformed CSV file: {exc}",
+            file=file or None,
+            row=reader.line_num,
+        ) from exc
 
 
 #: Bytes read for a preview of the first rows of a CSV file.
@@ -174,7 +189,7 @@ def _csv_table(path: Path, encoding: str | None, max_rows: int | None = None) ->
     text, _enc = read_text(path, encoding, max_bytes=_PREVIEW_BYTES if max_rows else None)
     dialect = _sniff(text[:4096])
     rows = []
-    for row, _end in _records(text, dialect):
+    for row, _end in _records(text, dialect, str(path)):
         rows.append(row)
         if max_rows is not None and len(rows) >= max_rows:
             break
@@ -464,7 +479,7 @@ def _csv_raw_columns(
     dialect = _sniff(text[:4096])
     head: list[list[str]] = []
     ends: list[int] = []
-    for row, end in _records(text, dialect):
+    for row, end in _records(text, dialect, str(path)):
         head.append(row)
         ends.append(end)
         if len(head) >= _MAX_HEADER_SCAN + 2:
@@ -507,7 +522,7 @@ def _csv_raw_columns(
         except (pa.ArrowInvalid, UnicodeDecodeError):
             arrow_table = None
     if arrow_table is None or invalid:
-        rows = [row for row, _end in _records(text, dialect)]
+        rows = [row for row, _end in _records(text, dialect, str(path))]
         return raw_columns_from_table(RawTable(str(path), None, rows), mapping=mapping)
     findings = _half_coordinates(cols, header, table.file, None)
     headers = [
