@@ -12,6 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coverage_gis.io.coords import (
+    CHINA_BOUNDS,
+    CHINA_LAT_RANGE,
+    CHINA_LON_RANGE,
+    OUT_OF_CHINA_EN,
+    OUT_OF_CHINA_ZH,
     detect_swapped,
     in_china,
     parse_coordinate_value,
@@ -212,3 +217,39 @@ def test_detect_swapped():
     lat = np.array([120.6, 31.3, 31.3, 31.0, 48.86, 40.0])
     # 40, 40 is outside China either way; NaN is never flagged.
     assert detect_swapped(lon, lat).tolist() == [True, False, False, False, False, False]
+
+
+def test_china_box_includes_the_south_china_sea_islands():
+    # Sansha (Yongxing island), Zengmu Ansha (southernmost), Mohe, the Pamirs, Heixiazi island
+    lon = np.array([112.34, 112.28, 122.35, 73.5, 135.08])
+    lat = np.array([16.83, 3.97, 53.48, 39.0, 48.35])
+    assert in_china(lon, lat).all()
+    # Japan (140 E), south of Zengmu Ansha, north of Mohe, west of the Pamirs
+    lon = np.array([140.0, 112.3, 122.3, 72.5, 135.2])
+    lat = np.array([35.7, 3.5, 54.2, 39.0, 48.0])
+    assert not in_china(lon, lat).any()
+    assert (CHINA_LON_RANGE, CHINA_LAT_RANGE) == ((73.0, 135.1), (3.8, 54.0))
+    assert CHINA_BOUNDS == (73.0, 3.8, 135.1, 54.0)
+
+
+def test_swaps_stay_unambiguous_with_the_larger_box():
+    # Every latitude of the box is below every longitude: no pair is inside both ways round.
+    assert CHINA_LAT_RANGE[1] < CHINA_LON_RANGE[0]
+    # Suzhou and Sansha entered as (lat, lon) are swaps; Sansha as entered is not.
+    lon = np.array([31.3, 16.83, 112.34, 40.0, 10.0])
+    lat = np.array([120.6, 112.34, 16.83, 40.0, 60.0])
+    assert detect_swapped(lon, lat).tolist() == [True, True, False, False, False]
+
+
+@given(
+    st.floats(-180, 180, allow_nan=False),
+    st.floats(-90, 180, allow_nan=False),
+)
+def test_a_pair_is_in_china_in_at_most_one_order(a, b):
+    assert not (in_china(a, b) and in_china(b, a))
+    assert not (detect_swapped(a, b) and in_china(a, b))
+
+
+def test_out_of_china_message_quotes_the_box():
+    assert OUT_OF_CHINA_ZH == "坐标不在中国范围内（经度73–135.1，纬度3.8–54）"
+    assert OUT_OF_CHINA_EN == "Coordinates outside China (lon 73–135.1, lat 3.8–54)"

@@ -23,18 +23,42 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "CHINA_BOUNDS",
     "CHINA_LAT_RANGE",
     "CHINA_LON_RANGE",
+    "OUT_OF_CHINA_EN",
+    "OUT_OF_CHINA_ZH",
     "detect_swapped",
     "in_china",
     "parse_coordinate_value",
     "parse_coordinate_values",
 ]
 
-#: Longitude range (degrees) of the box used by :func:`in_china`.
-CHINA_LON_RANGE: tuple[float, float] = (73.0, 135.0)
-#: Latitude range (degrees) of the box used by :func:`in_china`.
-CHINA_LAT_RANGE: tuple[float, float] = (18.0, 54.0)
+#: China's bounding box ``(lon_min, lat_min, lon_max, lat_max)`` in degrees, the one box
+#: :func:`in_china` (and so every "in China" check) uses: the Pamirs (73.5°E) to the
+#: Heixiazi island at the Ussuri mouth (135.1°E), Zengmu Ansha in the Nansha islands (3.9°N,
+#: the southernmost; Sansha's Yongxing island is at 16.8°N) to Mohe (53.6°N).
+CHINA_BOUNDS: tuple[float, float, float, float] = (73.0, 3.8, 135.1, 54.0)
+#: Longitude range (degrees) of :data:`CHINA_BOUNDS`.
+CHINA_LON_RANGE: tuple[float, float] = (CHINA_BOUNDS[0], CHINA_BOUNDS[2])
+#: Latitude range (degrees) of :data:`CHINA_BOUNDS`.
+CHINA_LAT_RANGE: tuple[float, float] = (CHINA_BOUNDS[1], CHINA_BOUNDS[3])
+# No latitude in the box is a longitude in it (54 < 73): a pair is inside in at most one
+# order, so detect_swapped is never ambiguous.
+
+
+def _span(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:g}–{bounds[1]:g}"
+
+
+#: Message (Chinese) for coordinates outside :data:`CHINA_BOUNDS`, quoting the box.
+OUT_OF_CHINA_ZH = (
+    f"坐标不在中国范围内（经度{_span(CHINA_LON_RANGE)}，纬度{_span(CHINA_LAT_RANGE)}）"
+)
+#: Message (English) for coordinates outside :data:`CHINA_BOUNDS`, quoting the box.
+OUT_OF_CHINA_EN = (
+    f"Coordinates outside China (lon {_span(CHINA_LON_RANGE)}, lat {_span(CHINA_LAT_RANGE)})"
+)
 
 # Characters normalised before matching (after NFKC, which maps full-width forms to ASCII).
 _DEGREE_CHARS = "°º˚度"
@@ -215,7 +239,11 @@ def parse_coordinate_values(
 
 
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """Return True where ``(lon, lat)`` lies in China's rough box (lon 73–135, lat 18–54).
+    """Return True where ``(lon, lat)`` lies in :data:`CHINA_BOUNDS` (lon 73–135.1, lat 3.8–54).
+
+    The box includes the South China Sea islands (Sansha, 112.3°E 16.8°N, down to Zengmu
+    Ansha at 3.9°N), and with them part of the neighbouring countries: it tells impossible
+    coordinates (other continents, swapped or unconverted numbers), not borders.
 
     Parameters
     ----------
@@ -241,7 +269,10 @@ def detect_swapped(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """Return True for rows whose longitude and latitude were evidently swapped.
 
     A row is flagged when ``(lon, lat)`` is outside China's box but ``(lat, lon)`` is
-    inside it (e.g. 31.3, 120.6 entered as lon, lat).
+    inside it (e.g. 31.3, 120.6 entered as lon, lat). The box's latitudes (3.8–54) are all
+    below its longitudes (73–135.1), so no pair is inside both ways round: a flagged row
+    has a "latitude" of 73 or more, which no point in China has (and above 90, none on
+    Earth).
 
     Parameters
     ----------
