@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coverage_gis.names import match_unit_names, name_key, name_stem
 
@@ -48,3 +50,23 @@ def test_rows_repeat_the_answer_of_their_distinct_pair():
     one_i, one_a = match_unit_names(base, UNITS, counties=county, unit_counties=COUNTIES)
     assert (index == one_i[pick]).all() and (ambiguous == one_a[pick]).all()
     assert one_i.tolist() == [0, 3, 4, -1, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(
+                list('甲山街道办事处人民政府镇乡 　"“”ＡB1\t\v\x1c\x85\u2028\u2029\xa0\u2003\u200b')
+            ),
+            max_size=12,
+        ),
+        max_size=20,
+    )
+)
+def test_vectorised_keys_and_stems_equal_the_one_by_one_rule(values):
+    from coverage_gis.names import name_key, name_keys, name_stem, name_stems
+
+    keys = name_keys(values)
+    assert keys == [name_key(v) for v in values]
+    assert name_stems(keys) == [name_stem(v) for v in values]

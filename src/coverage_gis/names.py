@@ -16,9 +16,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-__all__ = ["match_unit_names", "name_key", "name_stem"]
+__all__ = ["match_unit_names", "name_key", "name_keys", "name_stem", "name_stems"]
 
 _SPACE_RE = re.compile(r"[\s\u3000\"'“”]+")
+#: The same class for Arrow's RE2: Python's ``\s`` is ``str.isspace`` (\p{Z} and controls).
+_SPACE_RE2 = r"[\t\n\x{0b}\f\r\x{1c}-\x{1f}\x{85}\p{Z}\"'“”]+"
 _SUFFIXES = ("街道办事处", "人民政府", "办事处", "街道", "镇", "乡")
 
 
@@ -53,6 +55,48 @@ def _stem_of_key(key: str) -> str:
                 changed = True
                 break
     return key
+
+
+def name_keys(values: Sequence[object]) -> list[str]:
+    """:func:`name_key` of many values at once (Arrow compute for text, no Python loop)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    vals = list(values)
+    if not vals:
+        return []
+    if not all(type(v) is str for v in vals):
+        return [name_key(v) for v in vals]
+    arr = pc.utf8_normalize(pa.array(vals, type=pa.string()), form="NFKC")
+    arr = pc.replace_substring_regex(arr, pattern=_SPACE_RE2, replacement="")
+    return arr.to_pylist()
+
+
+def name_stems(keys: Sequence[str]) -> list[str]:
+    """:func:`name_stem` of many name keys at once (same rule, vectorised).
+
+    Each round strips, from every key, the first suffix of :data:`_SUFFIXES` it ends with
+    (keeping at least two characters), until no key changes: the loop of
+    :func:`_stem_of_key`, run over arrays.
+    """
+    if not len(keys):
+        return []
+    out = pd.Series(list(keys), dtype=object).astype("string[pyarrow]")
+    for _ in range(8):
+        lengths = out.str.len().to_numpy()
+        applied = np.zeros(len(out), dtype=bool)
+        for suffix in _SUFFIXES:
+            m = (
+                ~applied
+                & out.str.endswith(suffix).to_numpy(dtype=bool)
+                & (lengths > len(suffix) + 1)
+            )
+            if m.any():
+                out[m] = out[m].str.slice(0, -len(suffix))
+                applied |= m
+        if not applied.any():
+            break
+    return out.astype(object).tolist()
 
 
 def match_unit_names(
@@ -102,7 +146,7 @@ def match_unit_names(
     pair_county = upair % width - 1  # -1: no county
     # exact names are looked up once per distinct name, in bulk; only the pairs left over
     # (short names, suffix variants) go through the stem and county rules one by one
-    keys = [name_key(v) for v in nuniq]
+    keys = name_keys(nuniq)
     exact_of_name = np.array([exact.get(k, -1) if k else -1 for k in keys] + [-1], dtype=np.int64)
     u_index = exact_of_name[pair_name]
     u_amb = np.zeros(len(upair), dtype=bool)
@@ -110,13 +154,15 @@ def match_unit_names(
     if leftover:  # the stem indexes are built only when some name needs them
         by_stem = _stem_index(unit_names)
         ucounty = _county_stems(tuple(unit_counties)) if unit_counties is not None else None
-    for j in leftover:
+        left_stems = name_stems([keys[pair_name[j]] for j in leftover])
+        county_stems = name_stems(name_keys([str(c) for c in cuniq]))
+    for j, stem in zip(leftover, left_stems if leftover else [], strict=True):
         key = keys[pair_name[j]]
         if not key:
             continue
-        cands = by_stem.get(name_stem(key), [])
+        cands = by_stem.get(stem, [])
         c = pair_county[j]
-        ckey = name_stem(str(cuniq[c])) if c >= 0 else ""
+        ckey = county_stems[c] if c >= 0 else ""
         if len(cands) > 1 and ckey and ucounty is not None:
             cands = [i for i in cands if ucounty[i] == ckey]
         if len(cands) == 1:
@@ -133,8 +179,8 @@ def match_unit_names(
 def _exact_index(unit_names: tuple[str, ...]) -> dict[str, int]:
     """Name key → first unit with it (cached: the same units are matched again)."""
     exact: dict[str, int] = {}
-    for i, un in enumerate(unit_names):
-        exact.setdefault(name_key(un), i)
+    for i, key in enumerate(name_keys(unit_names)):
+        exact.setdefault(key, i)
     return exact
 
 
@@ -142,15 +188,16 @@ def _exact_index(unit_names: tuple[str, ...]) -> dict[str, int]:
 def _stem_index(unit_names: tuple[str, ...]) -> dict[str, list[int]]:
     """Stem → units with it (cached; only built when a name has no exact match)."""
     by_stem: dict[str, list[int]] = {}
-    for i, un in enumerate(unit_names):
-        by_stem.setdefault(name_stem(un), []).append(i)
+    for i, stem in enumerate(name_stems(name_keys(unit_names))):
+        by_stem.setdefault(stem, []).append(i)
     return by_stem
 
 
 @lru_cache(maxsize=4)
 def _county_stems(unit_counties: tuple[str, ...]) -> list[str]:
     """Stem of each unit's county name (cached)."""
-    stems = {c: name_stem(c) for c in set(unit_counties)}
+    distinct = sorted(set(unit_counties))
+    stems = dict(zip(distinct, name_stems(name_keys(distinct)), strict=True))
     return [stems[c] for c in unit_counties]
 
 
