@@ -286,3 +286,47 @@ def test_preview_reads_only_the_first_rows(tmp_path):
     # the cut falls inside the file, at a line end: the preview's text still decodes as GBK
     (whole,) = facilities.tables_from_file(p)
     assert len(whole.rows) == 60_001
+
+
+_date_text = st.one_of(
+    st.sampled_from(
+        [
+            "2015-01-01",
+            "2015/1/1",
+            "2015年1月1日",
+            "2015.01",
+            "2015",
+            "2015年",
+            "2019-02-30",
+            "2019-05-01 08:30",
+            "2019 - 05 - 01",
+            "-2019-05-",
+            "２０１９年５月",
+            "1899-01-01",
+            "44197",
+            "201905",
+            "20190501",
+            "x",
+            "",
+            " ",
+            "去年",
+            "2019/13/01",
+            "2019-5-1号",
+        ]
+    ),
+    st.text(alphabet=st.sampled_from(list("0123456789-/.年月日号 T:　")), max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_date_text, min_size=64, max_size=120))
+def test_bulk_date_parsing_equals_the_one_by_one_rule(values):
+    from coverage_gis.io.normalise import _parse_date
+
+    dates, bad = parse_date_values(values)
+    for v, d, b in zip(values, dates, bad, strict=True):
+        p = _parse_date(v)
+        assert b == (p is False), v
+        assert (np.isnat(d) and not isinstance(p, dt.datetime)) or (
+            isinstance(p, dt.datetime) and pd.Timestamp(d) == pd.Timestamp(p)
+        ), v

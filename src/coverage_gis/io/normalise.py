@@ -59,6 +59,7 @@ __all__ = [
     "SHOWN_ROW_FINDINGS",
     "RawColumns",
     "cell_text",
+    "cell_texts",
     "normalise_facilities",
     "parse_coordinates",
     "parse_date_values",
@@ -102,6 +103,8 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _SERIAL_RANGE = (10_000, 100_000)  # 1927-05-18 .. 2173-10-14
 _YEAR_RANGE = (1900, 2100)
 _BLANK_CHARS = " \t\r\n\u3000\xa0"
+#: Characters that are blank after NFKC (which maps U+2000–U+200A, U+202F, U+205F to a space).
+_TRIM_CHARS = _BLANK_CHARS + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f"
 
 _TEXT_FIELDS = ("name", "type_raw", "address", "county_name", "unit_name", "status")
 _FREE_TEXT = ("name", "address")
@@ -194,6 +197,38 @@ def cell_text(v: Any) -> str | None:
     return text or None
 
 
+#: Text made only of printable ASCII and CJK unified ideographs is its own NFKC form.
+_NFKC_STABLE = r"^[\x{20}-\x{7e}\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}]*$"
+
+
+def nfkc(arr: Any) -> Any:
+    """NFKC of an Arrow string array, computed only for the values that can change.
+
+    Names and addresses are mostly ASCII and CJK ideographs, which NFKC leaves as they
+    are; only values with other characters (full-width ``（）``, ``Ａ``, U+3000 …) pay.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stable = pc.match_substring_regex(arr, _NFKC_STABLE).fill_null(True)
+    changing = pc.invert(stable)
+    if not pc.any(changing).as_py():
+        return arr
+    return pc.replace_with_mask(arr, changing, pc.utf8_normalize(arr.filter(changing), form="NFKC"))
+
+
+def cell_texts(values: Sequence[Any]) -> list[str | None]:
+    """:func:`cell_text` of many values; text is normalised in Arrow compute, in bulk."""
+    vals = list(values)
+    if len(vals) < 64 or not all(type(v) is str for v in vals):
+        return [cell_text(v) for v in vals]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pc.utf8_trim(nfkc(pa.array(vals, type=pa.string())), characters=_BLANK_CHARS)
+    return [t or None for t in arr.to_pylist()]
+
+
 def _factorize(col: Any) -> tuple[np.ndarray, list[Any]]:
     """``(codes, uniques)`` of a raw column: -1 marks a missing cell; uniques as Python values."""
     import pyarrow as pa
@@ -245,7 +280,7 @@ class _Column:
 
     def unique_texts(self) -> list[str | None]:
         if self._texts is None:
-            self._texts = [cell_text(u) for u in self.factorized()[1]]
+            self._texts = cell_texts(self.factorized()[1])
         return self._texts
 
     def cells(self, codes: np.ndarray) -> list[str | None]:
@@ -281,7 +316,7 @@ class _Column:
             arr = arr.cast(arr.type.value_type)
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             return None
-        arr = pc.utf8_trim(pc.utf8_normalize(arr, form="NFKC"), characters=_BLANK_CHARS)
+        arr = pc.utf8_trim(nfkc(arr), characters=_BLANK_CHARS)
         return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
 
     def mostly_distinct(self) -> bool:
@@ -296,9 +331,15 @@ class _Column:
     def nonblank(self) -> np.ndarray:
         """True for the rows whose cell is not blank."""
         if self.mostly_distinct():
-            arr = self.arrow_text()
-            if arr is not None:
-                return arr.is_valid().to_numpy(zero_copy_only=False)
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            arr = self.raw.combine_chunks() if isinstance(self.raw, pa.ChunkedArray) else self.raw
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                # blank after NFKC and trimming = blank after trimming what NFKC makes a space
+                trimmed = pc.utf8_trim(arr, characters=_TRIM_CHARS)
+                filled = pc.and_kleene(pc.is_valid(trimmed), pc.not_equal(trimmed, ""))
+                return filled.fill_null(False).to_numpy(zero_copy_only=False)
         codes, _ = self.factorized()
         filled = np.array([t is not None for t in self.unique_texts()] + [False], dtype=bool)
         return filled[codes]
@@ -372,7 +413,7 @@ def _parse_date(value: Any) -> dt.datetime | bool | None:
 
 
 def parse_date_values(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Parse date cells (see the module docstring) one value at a time.
+    """Parse date cells (see the module docstring): text in bulk, other cells one by one.
 
     Returns
     -------
@@ -381,15 +422,61 @@ def parse_date_values(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     bad : numpy.ndarray
         True for non-blank cells that are not a date.
     """
-    parsed = [_parse_date(v) for v in values]
-    bad = np.array([p is False for p in parsed], dtype=bool)
-    dates = np.array(
-        [
-            np.datetime64(p, "ns") if isinstance(p, dt.datetime) else np.datetime64("NaT", "ns")
-            for p in parsed
-        ],
-        dtype="datetime64[ns]",
-    )
+    vals = list(values)
+    n = len(vals)
+    dates = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    bad = np.zeros(n, dtype=bool)
+    is_text = np.array([type(v) is str for v in vals], dtype=bool)
+    # text: normalised, matched and built as arrays (the rules of _parse_date)
+    text_pos = np.flatnonzero(is_text)
+    if len(text_pos) >= 64:
+        texts = pd.Series(cell_texts([vals[i] for i in text_pos]), dtype="string[pyarrow]")
+        blank = texts.isna().to_numpy()
+        digits = texts.str.isdigit().fillna(False).to_numpy(dtype=bool)
+        norm = (
+            texts.str.replace(r"[年月./]", "-", regex=True)
+            .str.replace("日", "", regex=False)
+            .str.replace("号", "", regex=False)
+            .str.strip("-")
+            .str.strip()
+            .str.replace(r"\s*-\s*", "-", regex=True)
+        )
+        parts = norm.str.extract(_DATE_RE.pattern)
+
+        def number(k: int, default: float) -> np.ndarray:
+            col = pd.to_numeric(parts[k], errors="coerce")
+            return (
+                col.to_numpy(dtype=float, na_value=np.nan)
+                if k == 0
+                else np.nan_to_num(col.to_numpy(dtype=float, na_value=np.nan), nan=default)
+            )
+
+        year, month, day = number(0, np.nan), number(1, 1.0), number(2, 1.0)
+        in_range = (year >= _YEAR_RANGE[0]) & (year <= _YEAR_RANGE[1]) & ~digits & ~blank
+        built = np.full(len(texts), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+        if in_range.any():
+            built[in_range] = pd.to_datetime(
+                pd.DataFrame(
+                    {
+                        "year": year[in_range].astype(np.int64),
+                        "month": month[in_range].astype(np.int64),
+                        "day": day[in_range].astype(np.int64),
+                    }
+                ),
+                errors="coerce",
+            ).to_numpy(dtype="datetime64[ns]")
+        ok = in_range & ~np.isnat(built)
+        dates[text_pos[ok]] = built[ok]
+        bad[text_pos[~ok & ~blank & ~digits]] = True
+        rest = np.concatenate([np.flatnonzero(~is_text), text_pos[digits]])
+    else:
+        rest = np.arange(n)
+    for i in rest:
+        p = _parse_date(vals[i])
+        if p is False:
+            bad[i] = True
+        elif p is not None:
+            dates[i] = np.datetime64(p, "ns")
     return dates, bad
 
 

@@ -92,17 +92,27 @@ def point_xy(wkb: Any) -> tuple[np.ndarray, np.ndarray]:
         if pa.types.is_large_binary(arr.type):
             arr = arr.cast(pa.binary())
         n = len(arr)
-        if n and arr.null_count == 0 and pa.types.is_binary(arr.type):
+        if n and pa.types.is_binary(arr.type):
             offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
                 arr.offset : arr.offset + n + 1
             ]
-            if (np.diff(offsets) == 21).all():
+            lengths = np.diff(offsets)
+            valid = (
+                arr.is_valid().to_numpy(zero_copy_only=False)
+                if arr.null_count
+                else np.ones(n, dtype=bool)
+            )
+            # missing geometries take no bytes, so the points' records lie back to back
+            if (lengths[valid] == 21).all() and (lengths[~valid] == 0).all() and valid.any():
                 raw = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-                rec = raw.reshape(n, 21)
+                rec = raw.reshape(-1, 21)
                 kind = rec[:, 1:5].copy().view("<u4").ravel()
                 if (rec[:, 0] == 1).all() and (kind == 1).all():
-                    xy = rec[:, 5:21].copy().view("<f8").reshape(n, 2)
-                    return xy[:, 0].copy(), xy[:, 1].copy()
+                    xy = rec[:, 5:21].copy().view("<f8").reshape(-1, 2)
+                    x = np.full(n, np.nan)
+                    y = np.full(n, np.nan)
+                    x[valid], y[valid] = xy[:, 0], xy[:, 1]
+                    return x, y
         values = arr.to_numpy(zero_copy_only=False)
     else:
         values = np.asarray(wkb, dtype=object)
