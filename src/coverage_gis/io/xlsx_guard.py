@@ -111,12 +111,9 @@ def check_xlsx_extent(path: str | Path) -> None:
     from coverage_gis.io.archive import check_archive
 
     p = Path(path)
-    try:
-        check_archive(p)
-    except InputError:
-        raise
-    except Exception:  # not a zip: the reader says so in its own words
-        return
+    if not zipfile.is_zipfile(p):
+        return  # not a workbook at all: the reader says so in its own words
+    check_archive(p)
     try:
         z = zipfile.ZipFile(p)
     except zipfile.BadZipFile:
