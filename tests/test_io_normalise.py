@@ -330,3 +330,22 @@ def test_bulk_date_parsing_equals_the_one_by_one_rule(values):
         assert (np.isnat(d) and not isinstance(p, dt.datetime)) or (
             isinstance(p, dt.datetime) and pd.Timestamp(d) == pd.Timestamp(p)
         ), v
+
+
+def test_a_point_in_sansha_is_in_china_and_the_message_quotes_the_box():
+    raw = RawColumns(
+        file="s.csv",
+        sheet=None,
+        columns=[
+            np.array(["骨灰堂", "骨灰堂"], dtype=object),
+            np.array(["112.34", "140"], dtype=object),
+            np.array(["16.83", "16.83"], dtype=object),
+        ],
+        headers=["类型", "经度", "纬度"],
+        fields={"type_raw": 0, "lon": 1, "lat": 2},
+        source_row=np.array([2, 3]),
+    )
+    df, findings = normalise_facilities(raw)
+    assert df["lon"].iloc[0] == pytest.approx(112.34) and np.isnan(df["lon"].iloc[1])
+    (out,) = [f for f in findings if f.code == "coordinate_out_of_range"]
+    assert out.row == 3 and "lat 3.8–54" in out.message_en

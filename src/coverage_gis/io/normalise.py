@@ -51,7 +51,13 @@ import pandas as pd
 from coverage_gis.coordsys import normalize_source_crs, to_wgs84
 from coverage_gis.findings import Finding, Findings
 from coverage_gis.io.columns import FIELD_LABELS
-from coverage_gis.io.coords import detect_swapped, in_china, parse_coordinate_values
+from coverage_gis.io.coords import (
+    OUT_OF_CHINA_EN,
+    OUT_OF_CHINA_ZH,
+    detect_swapped,
+    in_china,
+    parse_coordinate_values,
+)
 from coverage_gis.schema import TEXT_DTYPE, coerce_column, facility_frame
 
 __all__ = [
@@ -833,8 +839,8 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
             impossible,
             coord_field,
             "coordinate_out_of_range",
-            "坐标不在中国范围内（经度73–135，纬度18–54）",
-            "Coordinates outside China (lon 73–135, lat 18–54)",
+            OUT_OF_CHINA_ZH,
+            OUT_OF_CHINA_EN,
             pair_text,
         )
         lon = np.where(impossible | half, np.nan, lon)
