@@ -270,10 +270,34 @@ class PreparedAudit:
     accounting: pd.DataFrame
     inputs: list[dict[str, Any]]
     schematic_boundaries: bool
+    #: Rows each facility row stands for (None: one each). A partitioned audit
+    #: (:func:`coverage_gis.engine_dask.prepare_dask_files`) keeps one row per distinct
+    #: combination of what evaluation looks at, weighted, instead of every row read.
+    weight: np.ndarray | None = None
+    #: For a partitioned audit: the evaluation dates it was prepared for, and per row a
+    #: bit mask of whether the row is in service on each of them (bit k: ``served_dates[k]``).
+    served_dates: tuple[dt.date, ...] | None = None
+    served: np.ndarray | None = None
+
+    def _count(self, idx: np.ndarray, rows: np.ndarray | None, minlength: int) -> np.ndarray:
+        """``bincount`` of ``idx`` (positions ``rows``, or a mask), by :attr:`weight`."""
+        if self.weight is None:
+            return np.bincount(idx, minlength=minlength)
+        w = self.weight if rows is None else self.weight[rows]
+        return np.bincount(idx, weights=w, minlength=minlength).round().astype(np.int64)
 
     # -- evaluation ---------------------------------------------------------------------
     def in_service(self, as_of: dt.date) -> np.ndarray:
         """Boolean mask of facility rows that qualify as in service on ``as_of``."""
+        if self.served_dates is not None and self.served is not None:
+            day_ = _as_date(as_of)
+            if day_ not in self.served_dates:
+                raise ValueError(
+                    f"this partitioned audit was prepared for {', '.join(map(str, self.served_dates))}, "
+                    f"not {day_}: prepare it again with that date"
+                )
+            bit = np.int64(1) << np.int64(self.served_dates.index(day_))
+            return self.used & ((self.served & bit) != 0)
         day = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
         opened = self.facilities["opened"].to_numpy(dtype="datetime64[ns]")
         closed = self.facilities["closed"].to_numpy(dtype="datetime64[ns]")
@@ -316,7 +340,7 @@ class PreparedAudit:
 
         def unit_type_counts(mask: np.ndarray) -> np.ndarray:
             flat = self.unit_idx[mask] * n_types + self.type_idx[mask]
-            return np.bincount(flat, minlength=n_units * n_types).reshape(n_units, n_types)
+            return self._count(flat, mask, n_units * n_types).reshape(n_units, n_types)
 
         counts_all = pd.DataFrame(
             unit_type_counts(located), index=pd.Index(codes, name="code"), columns=type_codes
@@ -329,12 +353,14 @@ class PreparedAudit:
         cmask = serving & (self.county_idx >= 0)
         cflat = self.county_idx[cmask] * n_types + self.type_idx[cmask]
         county_q = pd.DataFrame(
-            np.bincount(cflat, minlength=n_counties * n_types).reshape(n_counties, n_types),
+            self._count(cflat, cmask, n_counties * n_types).reshape(n_counties, n_types),
             index=pd.Index(self.counties["county_code"].to_numpy(), name="county_code"),
             columns=type_codes,
         )
         fac_out = fac.copy(deep=not _COPY_ON_WRITE)  # CoW: a shallow copy is a safe copy
         fac_out["in_service"] = serving
+        if self.weight is not None:
+            fac_out["weight"] = self.weight
         type_index = {c: i for i, c in enumerate(type_codes)}
         results = [
             self._evaluate_indicator(ind, serving, units, type_index, opts)
@@ -456,7 +482,7 @@ class PreparedAudit:
         county_names = self.counties["county"].to_numpy()
         if ind.level == "township":
             unit_of = self.unit_idx[rows]
-            cnt = np.bincount(unit_of[unit_of >= 0], minlength=len(units))
+            cnt = self._count(unit_of[unit_of >= 0], rows[unit_of >= 0], len(units))
             has = cnt >= ind.min_count
             counted = units["counted"].to_numpy(dtype=bool)
             num, den = int((has & counted).sum()), int(counted.sum())
@@ -470,7 +496,7 @@ class PreparedAudit:
             by["denominator"] = np.bincount(ucounty, weights=counted, minlength=nc).astype("int64")
         else:
             county_of = self.county_idx[rows]
-            cnt = np.bincount(county_of[county_of >= 0], minlength=len(county_codes))
+            cnt = self._count(county_of[county_of >= 0], rows[county_of >= 0], len(county_codes))
             has = cnt >= ind.min_count
             num, den = int(has.sum()), len(county_codes)
             failing = county_codes[~has].tolist()
@@ -513,7 +539,9 @@ class PreparedAudit:
         types = term.facility_types or tuple(type_index)
         rows = self._facility_rows(serving, type_index, types, term.conditions)
         rows = rows[self.county_idx[rows] >= 0]
-        vals = self.facilities[term.field].to_numpy(dtype=float)[rows]
+        # a partitioned audit keeps the sum of a field its conditions also test apart
+        field = f"{term.field}__sum" if f"{term.field}__sum" in self.facilities else term.field
+        vals = self.facilities[field].to_numpy(dtype=float)[rows]
         vals = np.where(np.isfinite(vals), vals, 0.0)
         return float(vals.sum()), self._per_county(self.county_idx[rows], vals)
 

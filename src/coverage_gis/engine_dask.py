@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -38,7 +39,14 @@ from coverage_gis.engine import PreparedAudit, _validate_units, prepare
 from coverage_gis.findings import Findings
 from coverage_gis.results import AuditOptions, AuditResult
 
-__all__ = ["audit_dask", "dask_client", "hilbert_key", "locate_dask", "prepare_dask"]
+__all__ = [
+    "audit_dask",
+    "dask_client",
+    "hilbert_key",
+    "locate_dask",
+    "prepare_dask",
+    "prepare_dask_files",
+]
 
 _ROWS_PER_PARTITION = 500_000
 
@@ -332,3 +340,95 @@ def audit_dask(
         npartitions=npartitions,
         partitioning=partitioning,
     ).evaluate(as_of)
+
+
+def prepare_dask_files(
+    units: gpd.GeoDataFrame,
+    paths: list[Any],
+    catalog: Catalog,
+    dates: Any,
+    *,
+    options: AuditOptions | None = None,
+    findings: Findings | None = None,
+    inputs: list[dict[str, Any]] | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    rows_per_partition: int | None = None,
+    mapping: dict[str, str] | None = None,
+    crs: str = "wgs84",
+) -> PreparedAudit:
+    """A partitioned audit of facility files on a Dask cluster: the rows stay on the workers.
+
+    Each worker reads its partitions (consecutive GeoParquet row groups, or whole files),
+    normalises and prepares them against the broadcast units and returns a compact
+    summary; the client merges the summaries (see :mod:`coverage_gis.engine_partitioned`).
+    The client's memory holds the units and the summaries, never the facility rows, so the
+    rows need not fit on one machine; the workers need one partition at a time each.
+
+    Parameters
+    ----------
+    units, catalog, options, findings, inputs
+        As :func:`coverage_gis.engine.prepare`.
+    paths
+        Facility files (paths the workers can read).
+    dates
+        The evaluation date(s) (see :func:`coverage_gis.engine_partitioned.prepare_partitioned`).
+    scheduler, client
+        As :func:`prepare_dask`.
+    rows_per_partition
+        About how many rows a partition holds (default
+        :data:`coverage_gis.engine_partitioned.ROWS_PER_PARTITION`).
+    mapping, crs
+        Column mapping and source coordinate system of the facility files.
+    """
+    from functools import partial
+
+    from coverage_gis.engine_partitioned import (
+        ROWS_PER_PARTITION,
+        Partition,
+        Piece,
+        audit_partition,
+        prepare_partitioned,
+        read_partition,
+    )
+
+    _require()
+    read = partial(read_partition, mapping=mapping, crs=crs)
+
+    def run(
+        parts: list[Partition], valid_units: gpd.GeoDataFrame, days: Any, c: Any
+    ) -> list[Piece]:
+        units_future = c.scatter(valid_units, broadcast=True)
+        futures = [
+            c.submit(
+                audit_partition,
+                p,
+                units_future,
+                catalog,
+                days,
+                options=options,
+                read=read,
+                pure=False,
+                key=f"audit-partition-{i}-{Path(p.path).name}",
+            )
+            for i, p in enumerate(parts)
+        ]
+        return c.gather(futures)
+
+    def go(c: Any) -> PreparedAudit:
+        return prepare_partitioned(
+            units,
+            paths,
+            catalog,
+            dates,
+            options=options,
+            findings=findings,
+            inputs=inputs,
+            rows_per_partition=rows_per_partition or ROWS_PER_PARTITION,
+            run=lambda parts, valid, days: run(parts, valid, days, c),
+        )
+
+    if client is not None:
+        return go(client)
+    with dask_client(scheduler) as c:
+        return go(c)

@@ -146,9 +146,18 @@ def unit_presence(result: AuditResult) -> dict[str, pd.DataFrame]:
     for r in township_presence_indicators(result):
         ind = r.indicator
         mask = _indicator_mask(result, ind) & fac["unit_code"].notna().to_numpy()
-        cnt = (
-            fac.loc[mask, "unit_code"].astype(str).value_counts().reindex(codes, fill_value=0)
-        ).astype("int64")
+        if "weight" in fac.columns:  # a partitioned audit: one row per group of rows
+            cnt = (
+                fac.loc[mask]
+                .groupby(fac.loc[mask, "unit_code"].astype(str))["weight"]
+                .sum()
+                .reindex(codes, fill_value=0)
+                .round()
+            ).astype("int64")
+        else:
+            cnt = (
+                fac.loc[mask, "unit_code"].astype(str).value_counts().reindex(codes, fill_value=0)
+            ).astype("int64")
         out[ind.id] = pd.DataFrame({"count": cnt, "has": cnt >= ind.min_count}, index=codes)
     return out
 

@@ -233,10 +233,101 @@ def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps
     return prepared.evaluate(kw["as_of"] or dt.date.today())
 
 
-def evaluate_from_options(kw: dict[str, Any], steps: _Steps) -> Any:
+_ROW_FREE_FORMATS = frozenset({"table", "csv", "json"})
+
+
+def _partitioned(kw: dict[str, Any], formats: set[str] | None) -> bool:
+    """Whether ``--engine dask`` can keep the facility rows on the workers."""
+    if kw.get("engine") != "dask" or formats is None or not formats <= _ROW_FREE_FORMATS:
+        return False
+    files = list(kw["facilities"])
+    if not files or kw["demo"] or len(kw["crs"]) > 1 or any("=" in c for c in kw["crs"]):
+        return False
+    if kw.get("facility_layers"):
+        return False
+    return all(Path(f).suffix.lower() in (".parquet", ".geoparquet") for f in files)
+
+
+def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> Any:
+    """``audit --engine dask`` on GeoParquet: every partition read and prepared on a worker."""
+    import pyarrow.parquet as pq
+
+    from coverage_gis.engine_dask import prepare_dask_files
+    from coverage_gis.io.boundaries import read_boundaries
+    from coverage_gis.io.columns import load_column_mapping, parse_column_options
+    from coverage_gis.results import AuditOptions
+    from coverage_gis.workflow import _check_errors, file_sha256, load_manual_values
+
+    if kw["boundaries"] is None:
+        raise click.UsageError("需要 --boundaries / need --boundaries")
+    as_of = kw["as_of"] or dt.date.today().isoformat()
+    steps("读取边界", "reading boundaries")
+    units, findings = read_boundaries(
+        kw["boundaries"],
+        layer=kw["layer"],
+        crs=kw["boundaries_crs"],
+        mapping=parse_column_options(kw["boundary_columns"]) or None,
+    )
+    mapping: dict[str, str] = {}
+    if kw["columns_file"]:
+        mapping.update(load_column_mapping(kw["columns_file"]))
+    mapping.update(parse_column_options(kw["columns"]))
+    files = [Path(f) for f in kw["facilities"]]
+    inputs: list[dict[str, Any]] = [
+        {
+            "role": "boundaries",
+            "path": str(kw["boundaries"]),
+            "sha256": file_sha256(kw["boundaries"]),
+            "rows": len(units),
+        }
+    ]
+    for f in files:
+        inputs.append(
+            {
+                "role": "facilities",
+                "path": str(f),
+                "sha256": file_sha256(f),
+                "rows": pq.ParquetFile(f).metadata.num_rows,
+                "crs": kw["crs"][0] if kw["crs"] else "wgs84",
+                "crs_declared": bool(kw["crs"]),
+                "crs_suggested": None,
+            }
+        )
+    where = kw["scheduler"] or "LocalCluster"
+    steps(
+        f"在 Dask（{where}）上分区读取、落位、汇总",
+        f"reading, assigning and summarising partitions on Dask ({where})",
+    )
+    options = AuditOptions(
+        include_functional_zones=kw["include_functional_zones"],
+        manual_values=load_manual_values(kw["values_file"]),
+    )
+    prepared = prepare_dask_files(
+        units,
+        files,
+        catalog,
+        as_of,
+        options=options,
+        findings=findings,
+        inputs=inputs,
+        scheduler=kw["scheduler"],
+        mapping=mapping or None,
+        crs=kw["crs"][0] if kw["crs"] else "wgs84",
+    )
+    _check_errors(prepared.findings, kw["allow_errors"])
+    steps("计算指标", "evaluating indicators")
+    return prepared.evaluate(as_of)
+
+
+def evaluate_from_options(
+    kw: dict[str, Any], steps: _Steps, *, formats: set[str] | None = None
+) -> Any:
     """Catalogue, inputs and evaluation options → :class:`AuditResult` (``audit`` and ``map``).
 
-    Uses the Dask engine when the command has ``--engine dask``.
+    Uses the Dask engine when the command has ``--engine dask``: partitioned on the workers
+    (the rows never reach this process) when every facility file is GeoParquet and the
+    outputs (``formats``) need no facility rows; otherwise the rows are read here and only
+    the point assignment runs on the cluster.
     """
     from coverage_gis.catalog import load_catalog
     from coverage_gis.results import AuditOptions
@@ -244,6 +335,8 @@ def evaluate_from_options(kw: dict[str, Any], steps: _Steps) -> Any:
 
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
+    if _partitioned(kw, formats):
+        return _run_dask_partitioned(kw, catalog, steps)
     # the Dask engine locates on the cluster: nothing to start locally
     inputs = _load(kw, steps, locate_ahead=kw.get("engine") != "dask")
     options = AuditOptions(
@@ -304,7 +397,7 @@ def audit(**kw: Any) -> None:
 
     fmts = _parse_formats(kw["formats"])
     steps = _Steps(kw["quiet"] or kw["as_json"])
-    result = evaluate_from_options(kw, steps)
+    result = evaluate_from_options(kw, steps, formats=fmts)
     steps("写出结果", "writing outputs")
     written = _write_formats(result, kw["out"], fmts, kw["lang"])
     steps.close()

@@ -16,7 +16,7 @@ Writing: :func:`write_results_parquet` stores the units with their per-type coun
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,11 @@ __all__ = ["read_facilities_parquet", "write_facilities_parquet", "write_results
 
 
 def read_facilities_parquet(
-    path: str | Path, *, mapping: Mapping[str, str] | None = None, crs: str = "wgs84"
+    path: str | Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    crs: str = "wgs84",
+    row_groups: Sequence[int] | None = None,
 ) -> tuple[pd.DataFrame, Findings]:
     """Read a (Geo)Parquet facility file into the normalised facility table.
 
@@ -55,6 +59,9 @@ def read_facilities_parquet(
     crs
         Source coordinate system of the coordinates after the file's own CRS (gcj02 / bd09
         for lists picked from 高德 / 百度 maps; default wgs84).
+    row_groups
+        Read only these consecutive row groups (a partition of a large file, e.g. on a Dask
+        worker); ``source_row`` keeps numbering the rows of the whole file.
 
     Returns
     -------
@@ -103,7 +110,12 @@ def read_facilities_parquet(
     file_crs = geo["columns"].get(geom_col, {}).get("crs", "OGC:CRS84") if use_geometry else None
     batches: list[RawColumns] = []
     start = 1
-    for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
+    if row_groups is not None:
+        row_groups = list(row_groups)
+        if row_groups != list(range(row_groups[0], row_groups[0] + len(row_groups))):
+            raise ValueError("row_groups must be consecutive")
+        start += sum(pf.metadata.row_group(i).num_rows for i in range(row_groups[0]))
+    for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns, row_groups=row_groups):
         if use_geometry:
             x, y = point_xy(batch.column(geom_col))
             if file_crs is not None:

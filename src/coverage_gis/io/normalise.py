@@ -213,7 +213,6 @@ def nfkc(arr: Any) -> Any:
     Names and addresses are mostly ASCII and CJK ideographs, which NFKC leaves as they
     are; only values with other characters (full-width ``（）``, ``Ａ``, U+3000 …) pay.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     stable = pc.match_substring_regex(arr, _NFKC_STABLE).fill_null(True)
