@@ -202,28 +202,45 @@ def child_memory(which: str, units_path: Path, fac_path: Path) -> dict[str, Any]
     return {"seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb()}
 
 
-def child_dask(units_path: Path, fac_path: Path) -> dict[str, Any]:
-    """The ``--engine dask`` path (LocalCluster, 2 workers) end to end, one run."""
-    from coverage_gis import load_catalog, load_inputs
-    from coverage_gis.engine_dask import prepare_dask
+def child_dask(units_path: Path, fac_path: Path, mode: str = "partitioned") -> dict[str, Any]:
+    """One run of a 10M/30M configuration, in a fresh process (for its peak RSS).
+
+    ``partitioned``: ``audit --engine dask`` on GeoParquet — each partition read, normalised,
+    prepared and summarised on a worker of a 2-worker LocalCluster; the client holds the
+    units and the summaries only. ``local``: the in-process engine on the same files
+    (``load_inputs`` + ``run_audit``), every row in memory.
+    """
+    from coverage_gis import load_catalog
+    from coverage_gis.io.boundaries import read_boundaries
 
     t0 = time.perf_counter()
     catalog = load_catalog()
-    inputs = load_inputs(units_path, [fac_path], locate_ahead=False)  # located on the cluster
-    t1 = time.perf_counter()
-    prepared = prepare_dask(
-        inputs.units, inputs.facilities, catalog, findings=inputs.findings, inputs=inputs.inputs
-    )
+    if mode == "partitioned":
+        from coverage_gis.engine_dask import prepare_dask_files
+
+        units, findings = read_boundaries(units_path)
+        t1 = time.perf_counter()
+        prepared = prepare_dask_files(units, [fac_path], catalog, AS_OF, findings=findings)
+    else:
+        from coverage_gis import load_inputs
+        from coverage_gis.workflow import prepare_audit
+
+        inputs = load_inputs(units_path, [fac_path])
+        t1 = time.perf_counter()
+        prepared = prepare_audit(inputs, catalog, allow_errors=True)
     t2 = time.perf_counter()
     result = prepared.evaluate(AS_OF)
     t3 = time.perf_counter()
     return {
+        "mode": mode,
         "read_s": t1 - t0,
-        "prepare_dask_s": t2 - t1,
+        "prepare_s": t2 - t1,
         "evaluate_s": t3 - t2,
         "total_s": t3 - t0,
         "rows": int(result.accounting["rows_read"].sum()),
         "used": int(result.accounting["rows_used"].sum()),
+        "summary_rows": len(prepared.facilities),
+        "counts": result.counts_all.to_numpy().tolist(),
         "peak_rss_mb": _peak_rss_mb(),
     }
 
@@ -359,6 +376,12 @@ def main(argv: list[str] | None = None) -> None:
         help="facility sets of the Dask runs",
     )
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument(
+        "--local-max",
+        type=int,
+        default=10_000_000,
+        help="largest facility set also audited by the in-process engine for comparison",
+    )
     ap.add_argument("--data", type=Path, default=gen.DATA_DIR, help="data directory")
     args = ap.parse_args(argv)
     if args.child:
@@ -368,7 +391,9 @@ def main(argv: list[str] | None = None) -> None:
         elif kind == "memory":
             res = child_memory(rest[0], Path(rest[1]), Path(rest[2]))
         elif kind == "dask":
-            res = child_dask(Path(rest[0]), Path(rest[1]))
+            res = child_dask(
+                Path(rest[0]), Path(rest[1]), rest[2] if len(rest) > 2 else "partitioned"
+            )
         else:
             res = child_interactive(int(rest[0]))
         print(json.dumps(res))
@@ -471,16 +496,29 @@ def main(argv: list[str] | None = None) -> None:
         for n_fac in args.dask_facilities:
             up = gen.units_path(args.dask_units, "parquet", data)
             fp = gen.facilities_path(args.dask_units, n_fac, "parquet", data)
-            d = _child(["dask", str(up), str(fp)])
-            print(
-                f"\nDask path (--engine dask, LocalCluster 2 workers), {args.dask_units:,} units × "
-                f"{n_fac:,} facilities: total {d['total_s']:.1f} s "
-                f"(read {d['read_s']:.1f} s, partitioned assignment + rules "
-                f"{d['prepare_dask_s']:.1f} s, evaluate {d['evaluate_s']:.1f} s), "
-                f"{d['rows']:,} rows, {d['used']:,} used, "
-                f"peak RSS {d['peak_rss_mb'] / 1024:.2f} GB (limit 8 GB)",
-                flush=True,
+            runs = {"partitioned": _child(["dask", str(up), str(fp), "partitioned"])}
+            if n_fac <= args.local_max:
+                runs["local"] = _child(["dask", str(up), str(fp), "local"])
+            same = (
+                "identical counts: "
+                + ("yes" if runs["local"]["counts"] == runs["partitioned"]["counts"] else "NO")
+                if "local" in runs
+                else f"in-process engine not run above {args.local_max:,} rows (--local-max)"
             )
+            print(f"\n{args.dask_units:,} units × {n_fac:,} facilities ({same}):", flush=True)
+            for mode, d in runs.items():
+                label = (
+                    "--engine dask, partitions on a 2-worker LocalCluster"
+                    if mode == "partitioned"
+                    else "in-process engine (every row in memory)"
+                )
+                print(
+                    f"  {label}: total {d['total_s']:.1f} s (read {d['read_s']:.1f} s, "
+                    f"prepare {d['prepare_s']:.1f} s, evaluate {d['evaluate_s']:.1f} s), "
+                    f"{d['rows']:,} rows, {d['used']:,} used, {d['summary_rows']:,} rows kept "
+                    f"for evaluation, peak RSS {d['peak_rss_mb'] / 1024:.2f} GB",
+                    flush=True,
+                )
     it = _child(["interactive", str(args.runs)])
     print(
         f"\ninteractive re-evaluation ({it['source']}: {it['units']} units, "
