@@ -88,6 +88,8 @@ def point_xy(wkb: Any) -> tuple[np.ndarray, np.ndarray]:
     import shapely
 
     arr = wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb
+    if isinstance(arr, pa.ExtensionArray):  # geoarrow.wkb (pyogrio): plain WKB underneath
+        arr = arr.storage
     if isinstance(arr, pa.Array):
         if pa.types.is_large_binary(arr.type):
             arr = arr.cast(pa.binary())
