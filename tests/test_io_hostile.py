@@ -192,3 +192,29 @@ def test_a_million_vertex_township(tmp_path):
     assert code == 0 and _rows(data) == (3, 3, 0)
     jiashan = next(u for u in data["units"] if u["name"] == "甲山镇")
     assert jiashan["ashes_repository"] == 1  # the 骨灰堂 at 120.05, 31.05 lies inside it
+
+
+@pytest.mark.parametrize(
+    ("writer", "expected"),
+    [
+        (mk.cr_only_csv, (3, 3, 0)),
+        (mk.bom_then_gbk_csv, (3, 3, 0)),
+        (mk.serial_dates_xlsx, (30, 30, 0)),
+        (mk.three_row_header_xlsx, (3, 3, 0)),
+        (mk.decimal_comma_csv, (3, 3, 0)),
+        (mk.combined_coordinate_csv, (4, 3, 1)),  # the ambiguous cell: excluded, with reason
+    ],
+)
+def test_odd_files_read_right_end_to_end(tmp_path, units, writer, expected):
+    path = writer(tmp_path)
+    args = ["-b", str(units), "-f", str(path)]
+    if expected[2]:
+        code, _ = _audit(tmp_path, *args)
+        assert code == 2  # an error finding stops the audit unless errors are allowed
+        args.append("--allow-errors")
+    code, data = _audit(tmp_path, *args)
+    assert code == 0 and _rows(data) == expected
+    if expected[2]:
+        acc = data["accounting"][0]
+        assert acc["reader_error"] == expected[2]
+        assert any(f["code"] == "bad_coordinate" and f["row"] == 5 for f in data["findings"])
