@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint bench bench-scale bench-gui clean system-deps
+.PHONY: run test install lint bench bench-scale bench-readers bench-locate bench-boundaries bench-gui clean system-deps
 
 # System libraries Qt/QtWebEngine need on a bare Debian/Ubuntu (offscreen). Installed once.
 SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libnss3 libasound2t64 \
@@ -48,6 +48,18 @@ bench: $(STAMP)
 # national scale: generates benchmarks/.data/ (git-ignored) once, then ~15 min; see benchmarks/README.md
 bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
+
+# readers on the planner-shaped 200,000-row GBK CSV and 50,000-row .xlsx (generated once)
+bench-readers: $(STAMP)
+	$(PY) benchmarks/bench_readers.py
+
+# point location on detailed outlines against a plain STRtree query
+bench-locate: $(STAMP)
+	$(PY) benchmarks/bench_locate.py
+
+# boundary checks (overlaps, gaps) on units that are not exactly noded
+bench-boundaries: $(STAMP)
+	$(PY) benchmarks/bench_boundaries.py
 
 # desktop app: event-loop stalls while loading the demo and moving the year slider
 bench-gui: $(STAMP)
