@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the boundary-check cache stays off in tests (tests/test_check_cache.py turns it on in tmp)
+os.environ.setdefault("COVERAGE_GIS_CACHE", "0")
 
 from typing import Any
 

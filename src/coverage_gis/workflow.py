@@ -116,6 +116,7 @@ def load_inputs(
     """
     from coverage_gis.engine import locate_ahead as start_locating
     from coverage_gis.io.boundaries import check_coverage, read_boundaries
+    from coverage_gis.io.check_cache import cached_coverage_check
     from coverage_gis.schema import coerce_facilities, empty_facilities
 
     # Work is overlapped on two cores. The facility files are read on a worker thread while
@@ -145,7 +146,17 @@ def load_inputs(
         for fut in futures:
             fut.cancel()
         raise
-    checking = threads("checks").submit(check_coverage, units, file=str(boundaries))
+    checking = threads("checks").submit(
+        cached_coverage_check,
+        units,
+        file=str(boundaries),
+        options={
+            "layer": boundaries_layer,
+            "crs": boundaries_crs,
+            "mapping": dict(boundary_mapping or {}),
+        },
+        compute=check_coverage,
+    )
     inputs: list[dict[str, Any]] = [
         {
             "role": "boundaries",

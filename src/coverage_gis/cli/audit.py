@@ -254,6 +254,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
 
     from coverage_gis.engine_dask import prepare_dask_files
     from coverage_gis.io.boundaries import read_boundaries
+    from coverage_gis.io.check_cache import cached_coverage_check
     from coverage_gis.io.columns import load_column_mapping, parse_column_options
     from coverage_gis.results import AuditOptions
     from coverage_gis.workflow import _check_errors, file_sha256, load_manual_values
@@ -262,11 +263,24 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
         raise click.UsageError("需要 --boundaries / need --boundaries")
     as_of = kw["as_of"] or dt.date.today().isoformat()
     steps("读取边界", "reading boundaries")
+    boundary_mapping = parse_column_options(kw["boundary_columns"]) or None
     units, findings = read_boundaries(
         kw["boundaries"],
         layer=kw["layer"],
         crs=kw["boundaries_crs"],
-        mapping=parse_column_options(kw["boundary_columns"]) or None,
+        mapping=boundary_mapping,
+        check=False,
+    )
+    findings.extend(
+        cached_coverage_check(
+            units,
+            file=str(kw["boundaries"]),
+            options={
+                "layer": kw["layer"],
+                "crs": kw["boundaries_crs"],
+                "mapping": dict(boundary_mapping or {}),
+            },
+        )
     )
     mapping: dict[str, str] = {}
     if kw["columns_file"]:
