@@ -218,7 +218,10 @@ def child_dask(units_path: Path, fac_path: Path, mode: str = "partitioned") -> d
     if mode == "partitioned":
         from coverage_gis.engine_dask import prepare_dask_files
 
-        units, findings = read_boundaries(units_path)
+        from coverage_gis.io.check_cache import cached_coverage_check
+
+        units, findings = read_boundaries(units_path, check=False)
+        findings.extend(cached_coverage_check(units, file=str(units_path)))
         t1 = time.perf_counter()
         prepared = prepare_dask_files(units, [fac_path], catalog, AS_OF, findings=findings)
     else:
