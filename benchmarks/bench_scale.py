@@ -217,7 +217,6 @@ def child_dask(units_path: Path, fac_path: Path, mode: str = "partitioned") -> d
     catalog = load_catalog()
     if mode == "partitioned":
         from coverage_gis.engine_dask import prepare_dask_files
-
         from coverage_gis.io.check_cache import cached_coverage_check
 
         units, findings = read_boundaries(units_path, check=False)

@@ -65,6 +65,7 @@ def test_other_content_or_options_miss_and_corrupt_entries_are_ignored(cache, ov
         entry.write_text("{not json", encoding="utf-8")
     again = check_cache.cached_coverage_check(units2, file=str(overlapping), compute=count)
     assert calls == [1, 1, 1] and _keys(again) == _keys(got)
+
     def valid(entry):
         try:
             return bool(json.loads(entry.read_text(encoding="utf-8")))
