@@ -349,3 +349,18 @@ def test_a_point_in_sansha_is_in_china_and_the_message_quotes_the_box():
     assert df["lon"].iloc[0] == pytest.approx(112.34) and np.isnan(df["lon"].iloc[1])
     (out,) = [f for f in findings if f.code == "coordinate_out_of_range"]
     assert out.row == 3 and "lat 3.8–54" in out.message_en
+
+
+def test_workbook_rows_keep_their_numbers_when_the_table_starts_below_a1(tmp_path):
+    from coverage_gis.io import facilities
+
+    p = tmp_path / "offset.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C3"], ws["D3"], ws["E3"] = "名称", "类型", "所属镇(街道)"
+    ws["C4"], ws["D4"], ws["E4"] = "甲", "骨灰堂", "甲山镇"
+    wb.save(p)
+    df, _ = read_facility_file(p)
+    assert df["source_row"].tolist() == [4]
+    (preview,) = facilities.tables_from_file(p, max_rows=30)
+    assert preview.rows[2][2:5] == ["名称", "类型", "所属镇(街道)"]  # row 3 is index 2

@@ -122,14 +122,11 @@ def _spreadsheet_tables(
             )
         try:
             sheet = wb.get_sheet_by_name(name)
+            # rows from A1 (skip_empty_area=False), so indices are the rows the user sees
             if max_rows is None:
                 rows = sheet.to_python(skip_empty_area=False)
             else:
-                rows = []
-                for r in sheet.iter_rows():
-                    rows.append(r)
-                    if len(rows) >= max_rows:
-                        break
+                rows = sheet.to_python(skip_empty_area=False, nrows=max_rows)
             merged = getattr(sheet, "merged_cell_ranges", None) or []
         except Exception as exc:  # calamine raises its own error types
             raise InputError(
