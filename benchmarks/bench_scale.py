@@ -220,7 +220,8 @@ def child_dask(units_path: Path, fac_path: Path, mode: str = "partitioned") -> d
         from coverage_gis.io.check_cache import cached_coverage_check
 
         units, findings = read_boundaries(units_path, check=False)
-        findings.extend(cached_coverage_check(units, file=str(units_path)))
+        options = {"layer": None, "crs": None, "mapping": {}}  # as load_inputs keys it
+        findings.extend(cached_coverage_check(units, file=str(units_path), options=options))
         t1 = time.perf_counter()
         prepared = prepare_dask_files(units, [fac_path], catalog, AS_OF, findings=findings)
     else:
