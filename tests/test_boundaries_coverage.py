@@ -12,7 +12,15 @@ import pytest
 import shapely
 
 from coverage_gis.findings import Finding
-from coverage_gis.io.boundaries import _equal_area_m2, _settle, _suspect_units, check_coverage
+from coverage_gis.io import boundaries, check_cache
+from coverage_gis.io.boundaries import (
+    SLIVER_WIDTH_M,
+    _equal_area_m2,
+    _measure,
+    _settle,
+    _suspect_units,
+    check_coverage,
+)
 
 GEOD = pyproj.Geod(ellps="WGS84")
 CELL = 0.02  # degrees
@@ -37,7 +45,7 @@ def detailed_outline(
     for a, b in itertools.pairwise(corners):
         t = np.sort(rng.uniform(0, 1, int(rng.integers(75, 125))))
         pts = a + t[:, None] * (b - a)
-        across = 1 if a[0] == b[0] else 0  # the coordinate that is constant along the edge
+        across = 0 if a[0] == b[0] else 1  # the coordinate that is constant along the edge
         pts[:, across] += rng.uniform(-jitter, jitter, len(t))
         pieces += [a[None, :], pts]
     return shapely.Polygon(np.concatenate(pieces))
@@ -65,32 +73,66 @@ def area_of(f: Finding) -> float:
     return float(number.group(1).replace(",", ""))
 
 
+def geodesic_perimeter(geom: shapely.Geometry) -> float:
+    """Reference perimeter: pyproj's geodesic lengths of every ring, holes' included."""
+    rings = shapely.get_rings(shapely.get_parts(geom))
+    return sum(GEOD.geometry_length(r) for r in rings)
+
+
+def mean_width(geom: shapely.Geometry) -> float:
+    """Reference mean width 2·area/perimeter from pyproj's geodesic area and perimeter."""
+    perimeter = geodesic_perimeter(geom)
+    return 2 * abs(GEOD.geometry_area_perimeter(geom)[0]) / perimeter if perimeter else 0.0
+
+
 def brute_force(units: gpd.GeoDataFrame, min_area_m2: float = 100.0) -> dict:
-    """The definition: every touching pair intersected, the holes of ``union_all``."""
+    """The definition: every touching pair intersected, the holes of ``union_all``.
+
+    A pair is reported when a piece of its intersection is at least SLIVER_WIDTH_M wide on
+    average and larger than ``min_area_m2`` (with the whole intersection's area); a hole
+    when its free space (less the units inside it) is that wide and the whole hole larger
+    than ``min_area_m2``. The rest are slivers: ``("slivers", kind)`` holds the pieces
+    over SLIVER_MIN_M2 as ``(area, width)`` arrays.
+    """
     g = units.geometry.to_numpy()
     codes = units["code"].to_numpy()
-    out = {}
+    out: dict = {}
     left, right = shapely.STRtree(g).query(g, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
-    for i, j, a in zip(
-        left, right, _equal_area_m2(shapely.intersection(g[left], g[right])), strict=True
-    ):
-        if a > min_area_m2:
-            out[("units_overlap", f"{codes[i]}/{codes[j]}")] = a
+    slivers: dict[str, list] = {"overlap": [], "gap": []}
+    for i, j, inter in zip(left, right, shapely.intersection(g[left], g[right]), strict=True):
+        parts = [p for p in shapely.get_parts(inter) if p.geom_type == "Polygon"]
+        if not parts:
+            continue
+        areas = _equal_area_m2(np.array(parts, dtype=object))
+        widths = [mean_width(p) for p in parts]
+        if any(w >= SLIVER_WIDTH_M and a > min_area_m2 for a, w in zip(areas, widths, strict=True)):
+            out[("units_overlap", f"{codes[i]}/{codes[j]}")] = areas.sum()
+        else:
+            slivers["overlap"] += [(a, w) for a, w in zip(areas, widths, strict=True) if a > 1.0]
     union = shapely.union_all(g)
     rings = [r for p in shapely.get_parts(union) for r in p.interiors]
     holes = np.array([shapely.Polygon(r) for r in rings], dtype=object)
-    for a, c in zip(_equal_area_m2(holes), shapely.centroid(holes), strict=True):
-        if a > min_area_m2:
+    for hole, a, c in zip(holes, _equal_area_m2(holes), shapely.centroid(holes), strict=True):
+        w = mean_width(hole.difference(union))
+        if w >= SLIVER_WIDTH_M and a > min_area_m2:
             out[("units_gap", f"{c.x:.5f},{c.y:.5f}")] = a
+        elif a > 1.0:
+            slivers["gap"].append((a, w))
+    for kind, pieces in slivers.items():
+        out[("slivers", kind)] = np.array(pieces, dtype=float).reshape(-1, 2).T
     return out
+
+
+def real_findings(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.code in ("units_overlap", "units_gap")]
 
 
 def assert_same_report(units: gpd.GeoDataFrame) -> list[Finding]:
     findings = check_coverage(units)
-    got = {(f.code, f.value): area_of(f) for f in findings}
-    expected = brute_force(units)
+    got = {(f.code, f.value): area_of(f) for f in real_findings(findings)}
+    expected = {k: v for k, v in brute_force(units).items() if k[0] != "slivers"}
     assert got.keys() == expected.keys()
     for key, a in expected.items():
         assert got[key] == pytest.approx(a, abs=1.0), key
@@ -123,7 +165,10 @@ def test_detailed_non_noded_units_overlap_and_gap_found():
     assert area_of(gaps[0]) == pytest.approx(expected, rel=1e-3)
     x, y = map(float, gaps[0].value.split(","))
     assert (x, y) == pytest.approx((120.0215, 31.07), abs=1e-4)
-    assert all(f.column == "geometry" and f.severity == "warning" for f in findings)
+    assert all(f.column == "geometry" for f in findings)
+    assert all(f.severity == "warning" for f in real_findings(findings))
+    # the 1 cm slivers along the other edges are only summarised
+    assert set(sliver_findings(findings)) <= {"units_sliver_overlap", "units_sliver_gap"}
 
 
 def test_noded_coverage_and_mixed_coverage():
@@ -242,3 +287,211 @@ def test_settle_takes_holes_no_other_node_reaches():
     cur = np.array([donut, shapely.union(island, other)])
     out = _settle(cur, np.array([0, 1]), np.array([0, 1, 1]), tree, found)
     assert found == [] and out is cur
+
+
+# --- slivers ---------------------------------------------------------------------------
+
+M = 1 / 111_320  # about a metre north-south, in degrees
+M_EAST = M / np.cos(np.radians(31.06))  # about a metre east-west at these grids' latitude
+
+
+def sliver_findings(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.code: f for f in findings if f.code.startswith("units_sliver_")}
+
+
+def jittered_grid(n: int, metres: float, seed: int = 5) -> gpd.GeoDataFrame:
+    """An n × n grid of detailed outlines jittered across their edges by up to ``metres``
+    (each redrawn until valid: near a corner the jitter can fold an outline)."""
+    units = grid_units(n, noded=True)
+    rng = np.random.default_rng(seed)
+    outlines = []
+    for cell in units.geometry:
+        outline = detailed_outline(*shapely.bounds(cell), rng, jitter=metres * M)
+        while not outline.is_valid:
+            outline = detailed_outline(*shapely.bounds(cell), rng, jitter=metres * M)
+        outlines.append(outline)
+    units["geometry"] = outlines
+    return units
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+def test_slivers_of_non_noded_boundaries_are_summarised_not_listed():
+    # jittered by up to 3 m: slivers of overlap and gap a few metres wide along every edge
+    units = jittered_grid(5, 3.0)
+    expected = brute_force(units)
+    findings = assert_same_report(units)
+    assert real_findings(findings) == []
+    slivers = sliver_findings(findings)
+    assert set(slivers) == {"units_sliver_overlap", "units_sliver_gap"}
+    assert slivers["units_sliver_overlap"].severity == "warning"
+    assert slivers["units_sliver_gap"].severity == "info"
+    for kind in ("overlap", "gap"):
+        f = slivers[f"units_sliver_{kind}"]
+        areas, widths = expected[("slivers", kind)]
+        # fewer units than SLIVER_SAMPLE_UNITS: every one measured, nothing estimated
+        assert "estimated" not in f.message_en and "估算" not in f.message_zh
+        assert f.count == len(areas) > 50
+        zh, en = numbers(f.message_zh), numbers(f.message_en)
+        total = float(f.message_en.split(" m² in all")[0].split()[-1].replace(",", ""))
+        assert total == pytest.approx(areas.sum(), rel=1e-6, abs=1)
+        widest = float(f.message_en.split("the widest ")[1].split(" m")[0])
+        assert widest == pytest.approx(widths.max(), abs=0.051) and widest < SLIVER_WIDTH_M
+        largest = float(f.message_en.split("Largest: ")[1].split(" m²")[0].replace(",", ""))
+        assert largest == pytest.approx(areas.max(), abs=0.5)
+        assert f"{f.count:,}" in f.message_zh and zh and en
+        assert f.suggestion and "snap" in f.suggestion
+
+
+def test_slivers_estimated_from_a_sample_of_pairs(monkeypatch):
+    units = jittered_grid(5, 3.0)
+    exact = sliver_findings(check_coverage(units))
+    monkeypatch.setattr(boundaries, "SLIVER_SAMPLE_UNITS", 8)
+    sampled = sliver_findings(check_coverage(units))
+    for code, f in sampled.items():
+        assert (
+            "(estimated from a sample of 8 of 25 units)" in f.message_en
+            and "抽样估算" in f.message_zh
+        )
+        assert "about " in f.message_en and "the widest measured" in f.message_en
+        assert f.count == pytest.approx(exact[code].count, rel=0.35)
+
+
+def strip_units(shift_m: dict[str, float]) -> gpd.GeoDataFrame:
+    """A noded 4 × 4 grid; a unit's east edge moved by ``shift_m`` metres (+ into its
+    neighbour: an overlap strip; -: a gap strip), the neighbour left as it is."""
+    units = grid_units(4, noded=True)
+    for code, shift in shift_m.items():
+        x0, y0, x1, y1 = shapely.bounds(units.loc[units["code"] == code, "geometry"].iloc[0])
+        moved = shapely.box(x0, y0, x1 + shift * M_EAST, y1)
+        units.loc[units["code"] == code, "geometry"] = moved
+    return units
+
+
+def test_thin_strips_are_slivers_and_wide_ones_real():
+    units = strip_units({"00": 6.0, "30": 15.0, "12": -6.0, "21": -15.0})  # gaps enclosed
+    findings = assert_same_report(units)
+    assert [f.value for f in findings if f.code == "units_overlap"] == ["30/31"]
+    (gap,) = [f for f in findings if f.code == "units_gap"]
+    assert area_of(gap) == pytest.approx(15 * 2220, rel=0.02)  # 15 m × 0.02° of latitude
+    slivers = sliver_findings(findings)
+    for code in ("units_sliver_overlap", "units_sliver_gap"):
+        f = slivers[code]
+        assert f.count == 1
+        assert float(f.message_en.split("the widest ")[1].split(" m")[0]) == pytest.approx(
+            6.0, abs=0.1
+        )
+    # the check's threshold is the definition's: a strip just either side of it
+    units = strip_units({"00": SLIVER_WIDTH_M + 0.3, "20": SLIVER_WIDTH_M - 0.3})
+    findings = assert_same_report(units)
+    assert [f.value for f in real_findings(findings)] == ["00/01"]
+
+
+def test_a_gap_is_as_wide_as_its_free_space_around_an_island():
+    frame = shapely.box(120.0, 31.0, 120.1, 31.1).difference(
+        shapely.box(120.02, 31.02, 120.08, 31.08)
+    )
+    for ring_m, real in ((3.0, False), (40.0, True)):
+        island = shapely.box(
+            120.02 + ring_m * M_EAST,
+            31.02 + ring_m * M,
+            120.08 - ring_m * M_EAST,
+            31.08 - ring_m * M,
+        )
+        units = gpd.GeoDataFrame(
+            {"code": ["1", "2"], "name": ["甲", "乙"]}, geometry=[frame, island], crs=4326
+        )
+        findings = assert_same_report(units)
+        gaps = [f for f in findings if f.code == "units_gap"]
+        if real:  # reported whole, its island included
+            (gap,) = gaps
+            assert area_of(gap) == pytest.approx(
+                geodesic_m2(shapely.box(120.02, 31.02, 120.08, 31.08)), rel=1e-4
+            )
+        else:
+            assert gaps == [] and sliver_findings(findings)["units_sliver_gap"].count == 1
+
+
+@pytest.mark.parametrize("channel_m", [0.0, 3.0])
+def test_a_hole_open_to_the_outside_through_a_thin_channel_is_no_gap(channel_m):
+    # 3 × 3 noded cells less the centre; the top middle cell is redrawn in detail and,
+    # with a channel, its west edge moved east: the hole then opens to the outside
+    units = grid_units(3, noded=True)
+    units = units[units["code"] != "11"].reset_index(drop=True)
+    rng = np.random.default_rng(11)
+    top = (120.02 + channel_m * M_EAST, 31.04, 120.04, 31.06)
+    units.loc[units["code"] == "21", "geometry"] = detailed_outline(*top, rng)
+    findings = assert_same_report(units)
+    gaps = [f for f in findings if f.code == "units_gap"]
+    assert len(gaps) == (0 if channel_m else 1)
+
+
+def test_many_real_overlaps_and_gaps_are_capped(monkeypatch):
+    monkeypatch.setattr(boundaries, "MAX_ROW_FINDINGS", 5)
+    monkeypatch.setattr(boundaries, "SHOWN_ROW_FINDINGS", 2)
+    geoms, sizes = [], [0.003, 0.009, 0.004, 0.002, 0.008, 0.005, 0.001, 0.006]
+    for k, size in enumerate(sizes):  # pairs of boxes overlapping by `size`, far apart
+        x = 120.0 + 0.1 * k
+        geoms += [
+            shapely.box(x, 31.0, x + 0.02, 31.02),
+            shapely.box(x + 0.02 - size, 31.0, x + 0.04, 31.02),
+        ]
+    for k, size in enumerate(sizes):  # donuts with a hole of `size`
+        x = 120.0 + 0.1 * k
+        geoms.append(
+            shapely.box(x, 31.5, x + 0.02, 31.52).difference(
+                shapely.box(x + 0.005, 31.505, x + 0.005 + size, 31.515)
+            )
+        )
+    codes = [f"{i:02d}" for i in range(len(geoms))]
+    units = gpd.GeoDataFrame({"code": codes, "name": codes}, geometry=geoms, crs=4326)
+    findings = check_coverage(units, file="u.geojson")
+    over = [f for f in findings if f.code == "units_overlap"]
+    assert [f.value for f in over[:2]] == ["02/03", "08/09"]  # the two largest, in order
+    assert over[2].count == 6 and "6 more overlapping pairs" in over[2].message_en
+    g = units.geometry.to_numpy()
+    areas = _equal_area_m2(shapely.intersection(g[0:16:2], g[1:16:2]))
+    rest = areas.sum() - np.sort(areas)[-2:].sum()
+    assert f"({rest:,.0f} m² in all)" in over[2].message_en
+    gaps = [f for f in findings if f.code == "units_gap"]
+    assert [float(f.value.split(",")[0]) for f in gaps[:2]] == pytest.approx(
+        [120.1095, 120.409], abs=1e-3
+    )
+    assert (
+        gaps[2].count == 6
+        and "6 more gaps" in gaps[2].message_en
+        and "另有 6 处" in gaps[2].message_zh
+    )
+    assert all(f.file == "u.geojson" for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"), [(75.99, 39.47), (105.0, 35.0), (134.5, 48.2), (112.28, 3.97)]
+)
+def test_perimeters_match_geodesic_perimeters(lon, lat):
+    square = shapely.box(lon, lat, lon + CELL, lat + CELL)
+    donut = shapely.Point(lon, lat).buffer(0.05, quad_segs=64).difference(square)
+    geoms = np.array(
+        [
+            square,
+            donut,
+            shapely.MultiPolygon([square, shapely.box(lon, lat + 1, lon + 0.001, lat + 1.001)]),
+        ]
+    )
+    area, perimeter = _measure(geoms)
+    for g, a, p in zip(geoms, area, perimeter, strict=True):
+        assert p == pytest.approx(geodesic_perimeter(g), rel=1e-6)
+        assert a == pytest.approx(abs(GEOD.geometry_area_perimeter(g)[0]), rel=1e-4)
+
+
+def test_the_cache_key_follows_the_checks_version_and_thresholds(monkeypatch):
+    # a cached entry of an older check (listing every sliver) must not be served
+    key = check_cache.check_key("0" * 64, {"layer": None})
+    monkeypatch.setattr(boundaries, "COVERAGE_CHECK_VERSION", "older")
+    assert check_cache.check_key("0" * 64, {"layer": None}) != key
+    monkeypatch.undo()
+    assert check_cache.check_key("0" * 64, {"layer": None}) == key
+    monkeypatch.setattr(boundaries, "SLIVER_WIDTH_M", 5.0)
+    assert check_cache.check_key("0" * 64, {"layer": None}) != key
