@@ -47,6 +47,7 @@ def cache_dir() -> Path | None:
 def check_key(file_sha256: str, options: Mapping[str, Any]) -> str:
     """Cache key of one boundary file's check: content, reading options, versions."""
     from coverage_gis import __version__
+    from coverage_gis.io.boundaries import coverage_parameters
 
     payload = json.dumps(
         {
@@ -54,6 +55,7 @@ def check_key(file_sha256: str, options: Mapping[str, Any]) -> str:
             "options": {k: options[k] for k in sorted(options)},
             "software": __version__,
             "check": CHECK_VERSION,
+            "coverage": coverage_parameters(),  # the check's own version and thresholds
         },
         sort_keys=True,
         default=str,
