@@ -146,6 +146,7 @@ def load_inputs(
         for fut in futures:
             fut.cancel()
         raise
+    boundaries_digest = file_sha256(boundaries)  # for the inputs and the check's cache key
     checking = threads("checks").submit(
         cached_coverage_check,
         units,
@@ -156,12 +157,13 @@ def load_inputs(
             "mapping": dict(boundary_mapping or {}),
         },
         compute=check_coverage,
+        digest=boundaries_digest,
     )
     inputs: list[dict[str, Any]] = [
         {
             "role": "boundaries",
             "path": str(boundaries),
-            "sha256": file_sha256(boundaries),
+            "sha256": boundaries_digest,
             "rows": len(units),
         }
     ]

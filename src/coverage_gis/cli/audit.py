@@ -154,9 +154,6 @@ def _per_file_option(values: tuple[str, ...], option: str = "--crs") -> str | di
     return out
 
 
-_crs_option = _per_file_option
-
-
 def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> Any:
     from coverage_gis.io.columns import load_column_mapping, parse_column_options
     from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths, load_inputs
@@ -179,7 +176,7 @@ def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> An
         boundaries_layer=kw["layer"],
         boundaries_crs=kw["boundaries_crs"],
         boundary_mapping=parse_column_options(kw["boundary_columns"]) or None,
-        facilities_crs=_crs_option(kw["crs"]),
+        facilities_crs=_per_file_option(kw["crs"]),
         facilities_layer=_per_file_option(kw["facility_layers"], "--facility-layer"),
         column_mapping=mapping or None,
         encoding=kw["encoding"],
@@ -271,6 +268,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
         mapping=boundary_mapping,
         check=False,
     )
+    boundaries_digest = file_sha256(kw["boundaries"])
     findings.extend(
         cached_coverage_check(
             units,
@@ -280,6 +278,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
                 "crs": kw["boundaries_crs"],
                 "mapping": dict(boundary_mapping or {}),
             },
+            digest=boundaries_digest,
         )
     )
     mapping: dict[str, str] = {}
@@ -291,7 +290,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
         {
             "role": "boundaries",
             "path": str(kw["boundaries"]),
-            "sha256": file_sha256(kw["boundaries"]),
+            "sha256": boundaries_digest,
             "rows": len(units),
         }
     ]

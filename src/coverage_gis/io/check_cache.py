@@ -69,6 +69,7 @@ def cached_coverage_check(
     file: str,
     options: Mapping[str, Any] | None = None,
     compute: Callable[..., list[Finding]] | None = None,
+    digest: str | None = None,
 ) -> list[Finding]:
     """``check_coverage(units, file=file)``, from the cache when the file was checked before.
 
@@ -82,6 +83,8 @@ def cached_coverage_check(
         How the file was read (layer, CRS, column mapping): part of the key.
     compute
         The check (default :func:`coverage_gis.io.boundaries.check_coverage`).
+    digest
+        The file's SHA-256 when the caller has it already (hashed here otherwise).
     """
     from coverage_gis.io.boundaries import check_coverage
 
@@ -91,7 +94,7 @@ def cached_coverage_check(
         return compute(units, file=file)
     from coverage_gis.workflow import file_sha256
 
-    key = check_key(file_sha256(file), dict(options or {}))
+    key = check_key(digest or file_sha256(file), dict(options or {}))
     path = folder / f"coverage-check-{key}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -28,6 +28,7 @@ import pandas as pd
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
 from coverage_gis.io.columns import (
+    SYNONYMS,
     ambiguity_error,
     ambiguous_columns,
     header_key,
@@ -50,22 +51,7 @@ __all__ = [
 _MAX_HEADER_SCAN = 20
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".parquet", ".geoparquet"}
 #: Normalised field names that a column may carry as its header (as written by this tool).
-_FIELD_NAMES = (
-    "name",
-    "type_raw",
-    "address",
-    "county_name",
-    "unit_name",
-    "status",
-    "opened",
-    "closed",
-    "meets_standard",
-    "beds",
-    "nursing_beds",
-    "area_m2",
-    "lon",
-    "lat",
-)
+_FIELD_NAMES = tuple(SYNONYMS)
 
 
 @dataclass
