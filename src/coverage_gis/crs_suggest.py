@@ -147,9 +147,11 @@ def suggest_crs(
     n = int(usable.sum())
     if n < min_rows:
         return None
-    geoms = units.to_crs(4326).geometry.to_numpy()
-    codes = units["code"].astype(str).to_numpy()
-    rank = np.argsort(np.argsort(codes, kind="stable"), kind="stable")
+    # Each row is tested against the one unit it names only: "does the point fall in its
+    # own unit under this hypothesis" is what the share measures, and one unprepared
+    # point-in-polygon test per row costs far less than locating the rows among all units
+    # (at 40,000 detailed outlines, ~0.9 s for three hypotheses against ~0.01 s).
+    geoms = units.to_crs(4326).geometry.to_numpy()[named[usable]]
     shares: dict[str, float] = {}
     details: dict[str, int] = {}
     for hyp in CRS_HYPOTHESES:
@@ -158,8 +160,10 @@ def suggest_crs(
             if hyp == "wgs84"
             else to_wgs84(lon[usable], lat[usable], hyp)
         )
-        idx = assign_points(geoms, rank, np.asarray(x), np.asarray(y))
-        agree = int((idx == named[usable]).sum())
+        inside = shapely.intersects_xy(
+            geoms, np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        )
+        agree = int(np.count_nonzero(inside))
         shares[hyp] = agree / n
         details[hyp] = agree
     ordered = sorted(CRS_HYPOTHESES, key=lambda h: -shares[h])
