@@ -113,3 +113,33 @@ def test_alias_claimed_twice_is_an_error(tmp_path):
 def test_missing_catalogue_file(tmp_path):
     with pytest.raises(CatalogError, match="not found"):
         load_catalog(tmp_path / "none.toml")
+
+
+_ACCESS = _OK.replace('kind = "presence"', 'kind = "access"') + 'population_field = "pop_60plus"\n'
+
+
+def test_access_indicator_minutes_become_metres_at_the_walking_speed(tmp_path):
+    body = _ACCESS.format(op=">=", ft="hall") + 'mode = "network"\nthreshold_min = 15\n'
+    rule = load_catalog(_write(tmp_path, body)).indicators[0].access
+    assert rule is not None
+    assert (rule.mode, rule.population_field, rule.measure) == ("network", "pop_60plus", "share")
+    assert rule.threshold_m == pytest.approx(1000.0)  # 15 min at 4 km/h, GB 50180's 15-min circle
+    assert rule.reach_label[0].startswith("15 分钟")
+    faster = body.replace("threshold_min = 15\n", "threshold_min = 15\nspeed_kmh = 5\n")
+    assert load_catalog(_write(tmp_path, faster)).indicators[0].access.threshold_m == 1250.0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('mode = "teleport"\nthreshold_m = 500\n', "unknown distance mode 'teleport'"),
+        ("threshold_m = 500\nthreshold_min = 10\n", "exactly one of threshold_m and threshold_min"),
+        ("", "exactly one of threshold_m and threshold_min"),
+        ("threshold_m = -5\n", "threshold_m must be a positive number"),
+        ('threshold_m = 500\nmeasure = "fca"\n', "the fca measure needs capacity_field"),
+        ('threshold_m = 500\nmeasure = "gravity"\n', "unknown access measure 'gravity'"),
+    ],
+)
+def test_invalid_access_rules_are_named(tmp_path, extra, message):
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(_write(tmp_path, _ACCESS.format(op=">=", ft="hall") + extra))

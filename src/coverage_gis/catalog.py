@@ -26,6 +26,7 @@ __all__ = [
     "CONDITION_OPS",
     "FACILITY_FIELDS",
     "OPERATORS",
+    "AccessRule",
     "Catalog",
     "Condition",
     "FacilityType",
@@ -37,7 +38,8 @@ __all__ = [
 ]
 
 Level = Literal["township", "county", "city"]
-Kind = Literal["presence", "ratio", "manual"]
+Kind = Literal["presence", "ratio", "manual", "access"]
+AccessMode = Literal["euclidean", "barrier", "network"]
 
 #: Target operators accepted in a catalogue, mapped to their canonical form.
 OPERATORS: dict[str, str] = {">=": ">=", "≥": ">=", "=": "=", "==": "=", "<=": "<=", "≤": "<="}
@@ -59,7 +61,11 @@ ATTRIBUTE_LABELS: dict[str, tuple[str, str]] = {
     "expected": ("预期性", "expected"),
 }
 _LEVELS = ("township", "county", "city")
-_KINDS = ("presence", "ratio", "manual")
+_KINDS = ("presence", "ratio", "manual", "access")
+_ACCESS_MODES = ("euclidean", "barrier", "network")
+_ACCESS_MEASURES = ("share", "fca")
+#: Walking speed for life-circle minutes (GB 50180-2018: 15 min ≈ 800–1000 m on foot).
+WALK_KMH = 4.0
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _STRIP_RE = re.compile(r"[\s\"'“”‘’()（）\[\]【】《》「」<>·、,，;；:：/\\-]")
@@ -108,6 +114,55 @@ class RatioTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessRule:
+    """How an ``access`` indicator measures reach (生活圈可达性).
+
+    Attributes
+    ----------
+    population_field
+        Demand weight: ``population`` (常住人口), ``pop_60plus`` (60 岁及以上) …
+    mode
+        ``euclidean`` (straight line), ``barrier`` (straight line round water) or
+        ``network`` (along roads).
+    threshold_m
+        Reach in metres (for ``threshold_min``: minutes × ``speed_kmh``).
+    threshold_min, speed_kmh
+        The reach as the catalogue states it in minutes, and the travel speed.
+    measure
+        ``share``: percentage of the demand within reach; ``fca``: two-step floating
+        catchment area ratio of ``capacity_field`` per ``scale`` demand (e.g. beds per
+        1,000 elderly residents within reach).
+    capacity_field
+        Facility field that is the supply for ``fca`` (e.g. ``beds``).
+    """
+
+    population_field: str
+    mode: AccessMode
+    threshold_m: float
+    threshold_min: float | None = None
+    speed_kmh: float | None = None
+    measure: Literal["share", "fca"] = "share"
+    capacity_field: str | None = None
+
+    @property
+    def reach_label(self) -> tuple[str, str]:
+        """The reach in words, Chinese and English (e.g. 步行15分钟(1000米))."""
+        mode_zh = {"euclidean": "直线", "barrier": "直线(绕开水域)", "network": "沿道路"}[self.mode]
+        mode_en = {
+            "euclidean": "straight line",
+            "barrier": "straight line round water",
+            "network": "along roads",
+        }[self.mode]
+        metres = f"{self.threshold_m:,.0f}"
+        if self.threshold_min is not None:
+            return (
+                f"{self.threshold_min:g} 分钟（{mode_zh} {metres} 米）",
+                f"{self.threshold_min:g} min ({mode_en}, {metres} m)",
+            )
+        return f"{mode_zh} {metres} 米", f"{metres} m {mode_en}"
+
+
+@dataclass(frozen=True, slots=True)
 class Indicator:
     """One plan indicator with its target and how to compute it."""
 
@@ -130,6 +185,7 @@ class Indicator:
     scale: float = 100.0
     per_unit_level: Level | None = None
     note: str | None = None
+    access: AccessRule | None = None
 
     @property
     def binding(self) -> bool:
@@ -342,6 +398,95 @@ def _parse_conditions(ctx: _Ctx, raw: Any) -> tuple[Condition, ...]:
     return tuple(out)
 
 
+def _parse_types(ctx: _Ctx, raw: Mapping[str, Any], type_codes: set[str]) -> tuple[str, ...]:
+    """The ``facility_types`` list of an indicator: not empty, every code known."""
+    fts = tuple(ctx.require(raw, "facility_types", list))
+    if not fts:
+        raise ctx.fail(
+            "facility_types 不能为空",
+            "facility_types must not be empty",
+            column="facility_types",
+        )
+    for code in fts:
+        if code not in type_codes:
+            raise ctx.fail(
+                f"未知设施类型 {code}",
+                f"unknown facility type '{code}'",
+                column="facility_types",
+                value=code,
+            )
+    return fts
+
+
+def _positive(ctx: _Ctx, raw: Mapping[str, Any], key: str) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ctx.fail(
+            f"{key} 必须是正数", f"{key} must be a positive number", column=key, value=value
+        )
+    return float(value)
+
+
+def _parse_access(ctx: _Ctx, raw: Mapping[str, Any]) -> AccessRule:
+    """The reach rule of an ``access`` indicator (see :class:`AccessRule`)."""
+    mode = raw.get("mode", "euclidean")
+    if mode not in _ACCESS_MODES:
+        raise ctx.fail(
+            f"未知距离方式 {mode}（可用 {'、'.join(_ACCESS_MODES)}）",
+            f"unknown distance mode '{mode}' (expected {', '.join(_ACCESS_MODES)})",
+            column="mode",
+            value=mode,
+        )
+    measure = raw.get("measure", "share")
+    if measure not in _ACCESS_MEASURES:
+        raise ctx.fail(
+            f"未知可达性度量 {measure}（可用 share、fca）",
+            f"unknown access measure '{measure}' (expected share, fca)",
+            column="measure",
+            value=measure,
+        )
+    metres = _positive(ctx, raw, "threshold_m")
+    minutes = _positive(ctx, raw, "threshold_min")
+    speed = _positive(ctx, raw, "speed_kmh")
+    if (metres is None) == (minutes is None):
+        raise ctx.fail(
+            "access 指标须给出 threshold_m 或 threshold_min（二选一）",
+            "an access indicator needs exactly one of threshold_m and threshold_min",
+            column="threshold_m",
+        )
+    if minutes is not None:
+        speed = speed or WALK_KMH
+        metres = minutes * speed * 1000.0 / 60.0
+    assert metres is not None
+    population = raw.get("population_field", "population")
+    if not isinstance(population, str) or not population:
+        raise ctx.fail(
+            "population_field 必须是字段名",
+            "population_field must be a field name",
+            column="population_field",
+            value=population,
+        )
+    capacity = raw.get("capacity_field")
+    if measure == "fca" and capacity not in FACILITY_FIELDS[1:4]:
+        raise ctx.fail(
+            f"fca 度量需要 capacity_field（{'、'.join(FACILITY_FIELDS[1:4])}）",
+            f"the fca measure needs capacity_field ({', '.join(FACILITY_FIELDS[1:4])})",
+            column="capacity_field",
+            value=capacity,
+        )
+    return AccessRule(
+        population_field=population,
+        mode=mode,
+        threshold_m=float(metres),
+        threshold_min=minutes,
+        speed_kmh=speed,
+        measure=measure,
+        capacity_field=capacity if measure == "fca" else None,
+    )
+
+
 def _parse_ratio_term(ctx: _Ctx, raw: Any, key: str, type_codes: set[str]) -> RatioTerm:
     if not isinstance(raw, dict):
         raise ctx.fail(f"{key} 必须是表", f"{key} must be a table", column=key, value=raw)
@@ -446,21 +591,7 @@ def _parse_indicators(path: Path, data: Mapping[str, Any], type_codes: set[str])
                     column="level",
                     value=level,
                 )
-            fts = tuple(ctx.require(raw, "facility_types", list))
-            if not fts:
-                raise ctx.fail(
-                    "facility_types 不能为空",
-                    "facility_types must not be empty",
-                    column="facility_types",
-                )
-            for code in fts:
-                if code not in type_codes:
-                    raise ctx.fail(
-                        f"未知设施类型 {code}",
-                        f"unknown facility type '{code}'",
-                        column="facility_types",
-                        value=code,
-                    )
+            fts = _parse_types(ctx, raw, type_codes)
             min_count = raw.get("min_count", 1)
             if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
                 raise ctx.fail(
@@ -470,6 +601,19 @@ def _parse_indicators(path: Path, data: Mapping[str, Any], type_codes: set[str])
                     value=min_count,
                 )
             conditions = _parse_conditions(ctx, raw.get("conditions"))
+        access = None
+        if kind == "access":
+            fts = _parse_types(ctx, raw, type_codes)
+            conditions = _parse_conditions(ctx, raw.get("conditions"))
+            access = _parse_access(ctx, raw)
+            level = raw.get("level", "township")
+            if level not in ("township", "county"):
+                raise ctx.fail(
+                    "access 指标的 level 只能是 township 或 county",
+                    "access level must be 'township' or 'county'",
+                    column="level",
+                    value=level,
+                )
         elif kind == "ratio":
             numerator = _parse_ratio_term(ctx, raw.get("numerator"), "numerator", type_codes)
             denominator = _parse_ratio_term(ctx, raw.get("denominator"), "denominator", type_codes)
@@ -511,6 +655,7 @@ def _parse_indicators(path: Path, data: Mapping[str, Any], type_codes: set[str])
                 scale=float(scale),
                 per_unit_level=per_unit_level,
                 note=raw.get("note"),
+                access=access,
             )
         )
     return out

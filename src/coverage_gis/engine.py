@@ -44,7 +44,7 @@ import datetime as dt
 import unicodedata
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -58,6 +58,9 @@ from coverage_gis.findings import Finding, Findings
 from coverage_gis.names import match_unit_names, name_key
 from coverage_gis.results import AuditOptions, AuditResult, IndicatorResult
 from coverage_gis.schema import FUNCTIONAL_ZONE_KINDS, UNIT_COLUMNS, coerce_facilities
+
+if TYPE_CHECKING:
+    from coverage_gis.access.evaluate import AccessInputs
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -278,6 +281,9 @@ class PreparedAudit:
     #: bit mask of whether the row is in service on each of them (bit k: ``served_dates[k]``).
     served_dates: tuple[dt.date, ...] | None = None
     served: np.ndarray | None = None
+    #: Demand, water and roads for ``access`` indicators (None: the units' own totals,
+    #: no water, no roads).
+    access: AccessInputs | None = None
 
     def _count(self, idx: np.ndarray, rows: np.ndarray | None, minlength: int) -> np.ndarray:
         """``bincount`` of ``idx`` (positions ``rows``, or a mask), by :attr:`weight`."""
@@ -362,11 +368,11 @@ class PreparedAudit:
         if self.weight is not None:
             fac_out["weight"] = self.weight
         type_index = {c: i for i, c in enumerate(type_codes)}
+        findings = Findings(list(self.findings.items))
         results = [
-            self._evaluate_indicator(ind, serving, units, type_index, opts)
+            self._evaluate_indicator(ind, serving, units, type_index, opts, findings)
             for ind in self.catalog.indicators
         ]
-        findings = Findings(list(self.findings.items))
         for ind in self.catalog.indicators:
             for term in (ind.numerator, ind.denominator):
                 if term is not None and term.source == "units" and term.field not in units.columns:
@@ -459,6 +465,7 @@ class PreparedAudit:
         units: gpd.GeoDataFrame,
         type_index: dict[str, int],
         opts: AuditOptions,
+        findings: Findings,
     ) -> IndicatorResult:
         if ind.kind == "manual":
             value = opts.manual_values.get(ind.id)
@@ -468,7 +475,84 @@ class PreparedAudit:
             return IndicatorResult(ind, float(value), None, None, met, gap, "manual")
         if ind.kind == "presence":
             return self._presence(ind, serving, units, type_index)
+        if ind.kind == "access":
+            return self._access(ind, serving, units, type_index, findings)
         return self._ratio(ind, serving, units, type_index)
+
+    def _access(
+        self,
+        ind: Indicator,
+        serving: np.ndarray,
+        units: gpd.GeoDataFrame,
+        type_index: dict[str, int],
+        findings: Findings,
+    ) -> IndicatorResult:
+        """An ``access`` indicator: demand within reach of the qualifying facilities.
+
+        Facilities count as for a presence indicator (type, in service on the date,
+        conditions) and must be located inside a unit (a point outside every unit is
+        reported and not trusted as a place).
+        """
+        from coverage_gis.access.evaluate import AccessInputs, evaluate_access
+
+        if self.access is None:  # the units' own totals; holds the distance cache
+            self.access = AccessInputs()
+        rule = ind.access
+        assert rule is not None
+        rows = self._facility_rows(serving, type_index, ind.facility_types, ind.conditions)
+        rows = rows[self.unit_idx[rows] >= 0]
+        if self.weight is not None:
+            raise ValueError("access indicators need every facility row: use the in-process engine")
+        fac = self.facilities
+        cap = None
+        if rule.capacity_field is not None:
+            cap = fac[rule.capacity_field].to_numpy(dtype=float)[rows]
+        names = fac["name"].to_numpy(dtype=object, na_value=None)[rows]
+        scale = ind.scale if rule.measure == "fca" else 100.0
+        nums, detail = evaluate_access(
+            ind,
+            inputs=self.access,
+            units=units,
+            unit_county=self._unit_county(units),
+            counties=self.counties,
+            fac_rows=rows,
+            fac_lon=fac["lon"].to_numpy(dtype=float)[rows],
+            fac_lat=fac["lat"].to_numpy(dtype=float)[rows],
+            fac_names=names,
+            fac_capacity=cap,
+            scale=scale,
+            findings=findings,
+        )
+        by = nums.get("by_county")
+        if by is not None:
+            _finish_by_county(by, ind, scale=1.0 if rule.measure == "fca" else 100.0)
+        value = nums["value"]
+        if value is None:
+            return IndicatorResult(
+                ind,
+                None,
+                nums["numerator"],
+                nums["denominator"],
+                None,
+                None,
+                nums["status"],
+                nums["failing"],
+                by,
+                detail,
+            )
+        met, gap = _compare(value, ind.operator, ind.target)
+        return IndicatorResult(
+            ind,
+            value,
+            nums["numerator"],
+            nums["denominator"],
+            met,
+            gap,
+            "computed",
+            nums["failing"],
+            by,
+            detail,
+        )
 
     def _presence(
         self,
@@ -744,6 +828,7 @@ def prepare(
     findings: Findings | None = None,
     inputs: list[dict[str, Any]] | None = None,
     located: tuple[np.ndarray, np.ndarray] | PendingLocation | None = None,
+    access: AccessInputs | None = None,
 ) -> PreparedAudit:
     """Match types, assign every facility row to a unit, and account for every row.
 
@@ -766,6 +851,10 @@ def prepare(
         elsewhere (e.g. partition by partition on a Dask cluster), or a
         :class:`PendingLocation` started by :func:`locate_ahead` (used if it was started
         on these very units and coordinates); computed here otherwise.
+    access
+        Demand (community table, population raster), water and roads for ``access``
+        indicators; without it they use the units' own population fields, and those that
+        need water or roads report that they cannot be computed.
     """
     if isinstance(located, PendingLocation):
         located = located if located.matches(units, facilities) else None
@@ -1071,6 +1160,7 @@ def prepare(
         accounting=accounting,
         inputs=list(inputs or []),
         schematic_boundaries=schematic,
+        access=access,
     )
 
 

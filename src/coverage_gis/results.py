@@ -72,6 +72,8 @@ class IndicatorResult:
     is from the target in the direction that matters (0 when met). ``failing`` lists the codes
     of the units (township or county) that miss a per-unit target. ``by_county`` holds the
     county roll-up (numerator, denominator, value, met) for township and ratio indicators.
+    For ``access`` indicators ``numerator``/``denominator`` are the demand within reach and
+    the demand (e.g. residents aged 60+), and :attr:`access` holds the per-unit table.
     """
 
     indicator: Indicator
@@ -83,6 +85,8 @@ class IndicatorResult:
     status: str
     failing: list[str] = field(default_factory=list)
     by_county: pd.DataFrame | None = None
+    #: ``access`` indicators: per-unit and per-point detail (:class:`coverage_gis.access.evaluate.AccessDetail`).
+    access: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict of the headline numbers (no per-county table)."""

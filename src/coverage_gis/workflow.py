@@ -22,6 +22,7 @@ import pandas as pd
 
 from coverage_gis._paths import data_path
 from coverage_gis._threads import pool as threads
+from coverage_gis.access.evaluate import AccessInputs
 from coverage_gis.catalog import Catalog
 from coverage_gis.engine import PendingLocation, PreparedAudit, prepare
 from coverage_gis.errors import InputError
@@ -34,6 +35,7 @@ __all__ = [
     "demo_boundaries_path",
     "demo_facilities_paths",
     "file_sha256",
+    "load_access_inputs",
     "load_inputs",
     "load_manual_values",
     "prepare_audit",
@@ -81,6 +83,8 @@ class AuditInputs:
     #: Point location started while the inputs were read (used by :func:`prepare_audit`
     #: when units and coordinates are still these).
     located: PendingLocation | None = field(default=None, repr=False, compare=False)
+    #: Demand, water and roads for ``access`` indicators (see :func:`load_access_inputs`).
+    access: AccessInputs | None = None
 
 
 def load_inputs(
@@ -220,6 +224,88 @@ def load_inputs(
     return AuditInputs(
         units=units, facilities=fac, findings=findings, inputs=inputs, located=located
     )
+
+
+def load_access_inputs(
+    *,
+    population: str | Path | None = None,
+    water: str | Path | None = None,
+    roads: str | Path | None = None,
+    population_columns: Mapping[str, str] | None = None,
+    population_layer: str | None = None,
+    population_crs: str | None = None,
+    water_layer: str | None = None,
+    roads_layer: str | None = None,
+    encoding: str | None = None,
+    units: gpd.GeoDataFrame | None = None,
+) -> tuple[AccessInputs, Findings, list[dict[str, Any]]]:
+    """Read the demand, water and road inputs of ``access`` indicators.
+
+    Parameters
+    ----------
+    population
+        A community/village table (CSV, Excel, vector: points or polygons with 常住人口,
+        60岁及以上人口 …) or a population raster (GeoTIFF). None: the units' own totals.
+    water, roads
+        Vector files of barriers (lakes, rivers) and of road lines.
+    population_columns
+        ``{field: header}`` for a table whose headers are not recognised.
+    units
+        The units, needed to sum a raster per unit.
+
+    Returns
+    -------
+    access, findings, inputs
+        The inputs, the readers' findings, and descriptions of the files (path, sha256,
+        rows) for the audit record.
+    """
+    findings = Findings()
+    described: list[dict[str, Any]] = []
+    demand = water_geoms = road_geoms = None
+    sources: dict[str, str] = {}
+    if population is not None:
+        p = Path(population)
+        if p.suffix.lower() in (".tif", ".tiff", ".vrt", ".img"):
+            from coverage_gis.access.demand import read_population_raster
+
+            demand = read_population_raster(p, units=units)
+        else:
+            from coverage_gis.io.population import read_population_table
+
+            demand = read_population_table(
+                p,
+                columns=population_columns,
+                encoding=encoding,
+                layer=population_layer,
+                crs=population_crs,
+            )
+        findings.extend(demand.findings)
+        sources["demand"] = p.name
+        described.append(
+            {
+                "role": "population",
+                "path": str(p),
+                "sha256": file_sha256(p),
+                "rows": len(demand.lon),
+            }
+        )
+    for role, path, layer in (("water", water, water_layer), ("roads", roads, roads_layer)):
+        if path is None:
+            continue
+        from coverage_gis.io.layers import read_roads, read_water
+
+        lay = (read_water if role == "water" else read_roads)(path, layer=layer)
+        findings.extend(lay.findings)
+        sources[role] = Path(path).name
+        described.append(
+            {"role": role, "path": str(path), "sha256": file_sha256(path), "rows": lay.n_read}
+        )
+        if role == "water":
+            water_geoms = lay.geometry
+        else:
+            road_geoms = lay.geometry
+    access = AccessInputs(demand=demand, water=water_geoms, roads=road_geoms, sources=sources)
+    return access, findings, described
 
 
 def _facility_plan(
@@ -362,6 +448,7 @@ def prepare_audit(
         findings=inputs.findings,
         inputs=inputs.inputs,
         located=inputs.located,
+        access=inputs.access,
     )
 
 

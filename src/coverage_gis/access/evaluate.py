@@ -1,0 +1,525 @@
+"""Evaluate ``access`` indicators: how much of the demand lives within reach (生活圈可达性).
+
+The engine (:meth:`coverage_gis.engine.PreparedAudit.evaluate`) hands each ``access``
+indicator the facility rows that qualify on the evaluation date (same type, status, date
+and standard rules as a presence indicator); this module turns them into
+
+* per demand point: the nearest facility and its distance along the indicator's mode
+  (straight line, straight line round water, or along roads) and whether it is within reach;
+* per unit (镇/街道), per county and city-wide: demand, demand within reach, the share (or,
+  for ``measure = "fca"``, the two-step floating catchment area ratio of the facilities'
+  capacity per ``scale`` residents), the facility nearest to most of the unit's residents
+  and the population-weighted median distance.
+
+Distances for one (mode, reach, facility set) are computed once per :class:`AccessInputs`
+and reused by every indicator and evaluation date that asks for the same thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from coverage_gis.findings import Finding, Findings
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pyproj
+
+    from coverage_gis.access.demand import Demand
+    from coverage_gis.access.network import RoadNetwork
+    from coverage_gis.access.pairs import Pairs
+    from coverage_gis.catalog import AccessRule, Indicator
+
+__all__ = ["UNIT_ACCESS_COLUMNS", "AccessDetail", "AccessInputs", "evaluate_access"]
+
+#: How far beyond the reach nearest distances are still measured (barrier and network
+#: modes: a limited search); farther than this a unit's distance is reported as "more than".
+NEAREST_FACTOR = 3.0
+#: Columns of :attr:`AccessDetail.by_unit`.
+UNIT_ACCESS_COLUMNS = (
+    "code",
+    "name",
+    "county_code",
+    "county",
+    "counted",
+    "demand",
+    "served",
+    "unserved",
+    "share",
+    "accessibility",
+    "nearest_facility",
+    "median_distance_m",
+)
+
+
+@dataclass
+class AccessInputs:
+    """What ``access`` indicators need beyond units and facilities.
+
+    Parameters
+    ----------
+    demand
+        Demand points read from a community table or a population raster
+        (:mod:`coverage_gis.io.population`, :func:`coverage_gis.access.demand.read_population_raster`);
+        ``None``: each unit's own totals (``population``, ``pop_60plus`` …) spread evenly
+        over the unit (:func:`coverage_gis.access.demand.demand_from_units`).
+    water
+        Barrier geometries (lakes, rivers) in WGS84, for ``mode = "barrier"``.
+    roads
+        Road line geometries in WGS84, for ``mode = "network"``.
+    sources
+        File names of the inputs, for reports (``{"demand": …, "water": …, "roads": …}``).
+    """
+
+    demand: Demand | None = None
+    water: np.ndarray | None = None
+    roads: np.ndarray | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # -- demand ---------------------------------------------------------------------------
+    def demand_for(self, units: gpd.GeoDataFrame) -> Demand:
+        """The demand points: the given table or raster, else the units' totals."""
+        if self.demand is not None:
+            return self.demand
+        key = ("units_demand", id(units))
+        if key not in self._cache:
+            from coverage_gis.access.demand import demand_from_units
+
+            fields = [f for f in ("population", "pop_60plus", "households") if f in units]
+            self._cache[key] = (units, demand_from_units(units, fields))
+        return self._cache[key][1]
+
+    def demand_units(self, units: gpd.GeoDataFrame, demand: Demand) -> np.ndarray:
+        """Position in ``units`` of the unit of each demand point (-1: none).
+
+        A point located inside a unit belongs to it (same rule as facilities); a point
+        without coordinates belongs to the unit its code or name gives.
+        """
+        key = ("demand_units", id(units), id(demand))
+        if key in self._cache:
+            return self._cache[key][2]
+        from coverage_gis.engine import locate_facilities
+
+        pos, _multi = locate_facilities(units, demand.lon, demand.lat)
+        codes = pd.Index(units["code"].astype(str).to_numpy())
+        if demand.unit_code is not None:
+            given = codes.get_indexer(pd.Series(demand.unit_code, dtype=object).astype(str))
+            pos = np.where(given >= 0, given, pos)
+        elif demand.unit_name is not None:
+            from coverage_gis.names import match_unit_names
+
+            named, _amb = match_unit_names(
+                list(demand.unit_name),
+                units["name"].astype(str).tolist(),
+            )
+            no_xy = ~(np.isfinite(demand.lon) & np.isfinite(demand.lat))
+            pos = np.where(no_xy & (named >= 0), named, pos)
+        self._cache[key] = (units, demand, pos)
+        return pos
+
+    # -- geometry -------------------------------------------------------------------------
+    def metric_crs(self, demand: Demand) -> pyproj.CRS:
+        """A local metric CRS for the demand's extent (cached)."""
+        key = ("crs", id(demand))
+        if key not in self._cache:
+            from coverage_gis.access.metric import local_metric_crs
+
+            ok = np.isfinite(demand.lon) & np.isfinite(demand.lat)
+            self._cache[key] = (demand, local_metric_crs(demand.lon[ok], demand.lat[ok]))
+        return self._cache[key][1]
+
+    def _metric(
+        self, crs: pyproj.CRS, lon: np.ndarray, lat: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from coverage_gis.access.metric import to_metric
+
+        return to_metric(lon, lat, crs)
+
+    def _water_metric(self, crs: pyproj.CRS) -> np.ndarray:
+        key = ("water", crs.to_wkt())
+        if key not in self._cache:
+            import shapely
+            from pyproj import Transformer
+
+            tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+            geoms = np.asarray(self.water, dtype=object)
+            self._cache[key] = shapely.transform(
+                geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+            )
+        return self._cache[key]
+
+    def network(self, crs: pyproj.CRS) -> RoadNetwork:
+        """The road network in ``crs`` (built once)."""
+        key = ("network", crs.to_wkt())
+        if key not in self._cache:
+            import shapely
+            from pyproj import Transformer
+
+            from coverage_gis.access.network import RoadNetwork
+
+            tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+            lines = shapely.transform(
+                np.asarray(self.roads, dtype=object),
+                lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])),
+            )
+            self._cache[key] = RoadNetwork.from_lines(lines)
+        return self._cache[key]
+
+    def pairs(
+        self,
+        rule: AccessRule,
+        demand: Demand,
+        fac_lon: np.ndarray,
+        fac_lat: np.ndarray,
+        limit_m: float,
+    ) -> Pairs:
+        """Demand–facility pairs up to ``limit_m`` along ``rule.mode`` (cached)."""
+        digest = hashlib.sha1(
+            np.ascontiguousarray(np.column_stack([fac_lon, fac_lat])).tobytes()
+        ).hexdigest()
+        key = ("pairs", rule.mode, float(limit_m), id(demand), digest)
+        if key in self._cache:
+            return self._cache[key][1]
+        ok = np.isfinite(demand.lon) & np.isfinite(demand.lat)
+        if rule.mode == "euclidean":
+            from coverage_gis.access.euclidean import euclidean_pairs
+
+            pairs = euclidean_pairs(demand.lon, demand.lat, fac_lon, fac_lat, limit_m)
+        else:
+            crs = self.metric_crs(demand)
+            dx, dy = self._metric(crs, demand.lon, demand.lat)
+            fx, fy = self._metric(crs, fac_lon, fac_lat)
+            if rule.mode == "barrier":
+                from coverage_gis.access.barriers import barrier_pairs
+
+                pairs = barrier_pairs((dx, dy), (fx, fy), self._water_metric(crs), limit_m)
+            else:
+                from coverage_gis.access.network import network_pairs
+
+                pairs = network_pairs(self.network(crs), (dx, dy), (fx, fy), limit_m)
+        if not ok.all():  # demand points without coordinates reach nothing
+            keep = ok[pairs.demand]
+            from coverage_gis.access.pairs import Pairs as _Pairs
+
+            pairs = _Pairs(
+                pairs.demand[keep],
+                pairs.facility[keep],
+                pairs.dist_m[keep],
+                pairs.n_demand,
+                pairs.n_facility,
+            )
+        self._cache[key] = (demand, pairs)
+        return pairs
+
+
+@dataclass
+class AccessDetail:
+    """The per-unit and per-point detail of one ``access`` indicator.
+
+    Attributes
+    ----------
+    rule
+        The indicator's reach rule.
+    by_unit
+        One row per unit, :data:`UNIT_ACCESS_COLUMNS`.
+    points
+        One row per demand point: ``lon``, ``lat``, ``weight``, ``unit_code``,
+        ``nearest_m`` (inf beyond the measured range), ``served``.
+    facilities
+        One row per qualifying facility: ``row`` (position in the audit's facility table),
+        ``name``, ``lon``, ``lat``, ``demand_reached``.
+    demand_source
+        Where the demand came from (file name, or ``units`` for the units' own totals).
+    """
+
+    rule: AccessRule
+    by_unit: pd.DataFrame
+    points: pd.DataFrame
+    facilities: pd.DataFrame
+    demand_source: str
+    measured_to_m: float
+
+
+def _weighted_median(
+    group: np.ndarray, value: np.ndarray, weight: np.ndarray, n: int
+) -> np.ndarray:
+    """Weighted median of ``value`` per group ``0..n-1`` (NaN for empty groups), vectorised."""
+    out = np.full(n, np.nan)
+    ok = (group >= 0) & (weight > 0)
+    if not ok.any():
+        return out
+    g, v, w = group[ok], value[ok], weight[ok]
+    order = np.lexsort((v, g))
+    g, v, w = g[order], v[order], w[order]
+    cum = np.cumsum(w)
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    base = np.repeat(np.r_[0.0, cum[starts[1:] - 1]], np.diff(np.r_[starts, len(g)]))
+    total = np.bincount(g, weights=w, minlength=n)
+    within = cum - base
+    half = 0.5 * total[g]
+    first = within >= half - 1e-9
+    # first position of each group that reaches half its weight
+    idx = np.flatnonzero(first & np.r_[True, (g[1:] != g[:-1]) | ~first[:-1]])
+    out[g[idx]] = v[idx]
+    return out
+
+
+def _main_facility(group: np.ndarray, fac: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the facility nearest to the largest share of its weight (-1: none)."""
+    out = np.full(n, -1, dtype=np.int64)
+    ok = (group >= 0) & (fac >= 0) & (weight > 0)
+    if not ok.any():
+        return out
+    s = pd.DataFrame({"g": group[ok], "f": fac[ok], "w": weight[ok]})
+    sums = s.groupby(["g", "f"], sort=True)["w"].sum().reset_index()
+    best = sums.sort_values(["g", "w", "f"], ascending=[True, False, True]).drop_duplicates("g")
+    out[best["g"].to_numpy()] = best["f"].to_numpy()
+    return out
+
+
+def evaluate_access(
+    ind: Indicator,
+    *,
+    inputs: AccessInputs,
+    units: gpd.GeoDataFrame,
+    unit_county: np.ndarray,
+    counties: pd.DataFrame,
+    fac_rows: np.ndarray,
+    fac_lon: np.ndarray,
+    fac_lat: np.ndarray,
+    fac_names: np.ndarray,
+    fac_capacity: np.ndarray | None,
+    scale: float,
+    findings: Findings,
+) -> tuple[dict[str, Any], AccessDetail | None]:
+    """Evaluate one ``access`` indicator.
+
+    Parameters
+    ----------
+    ind
+        The indicator (``ind.access`` set).
+    inputs
+        Demand, water and roads (and the distance cache).
+    units
+        The units with ``counted``.
+    unit_county
+        Position of each unit's county in ``counties``.
+    counties
+        ``county_code``, ``county``.
+    fac_rows, fac_lon, fac_lat, fac_names, fac_capacity
+        The qualifying facility rows (positions in the audit's facility table), their WGS84
+        coordinates, names and (``measure = "fca"``) capacity.
+    scale
+        Multiplier of the value (100 for a share in per cent; e.g. 1000 for beds per 1,000
+        residents with ``fca``).
+    findings
+        Findings of this evaluation (problems with the access inputs are appended).
+
+    Returns
+    -------
+    numbers : dict
+        ``value``, ``numerator``, ``denominator``, ``status``, ``failing`` (unit codes below
+        the target), ``by_county`` (county roll-up with numerator, denominator).
+    detail : AccessDetail or None
+        ``None`` when the indicator cannot be computed (``status`` says why).
+    """
+    rule = ind.access
+    assert rule is not None
+    n_units = len(units)
+    empty = {"value": None, "numerator": None, "denominator": None, "failing": []}
+    if rule.mode == "barrier" and inputs.water is None:
+        findings.add(
+            Finding(
+                "warning",
+                "access_input_missing",
+                f"指标 {ind.id} 按绕开水域的直线距离计算，需要水域图层（--water）",
+                f"Indicator {ind.id} measures straight lines round water and needs a water layer (--water)",
+                value=ind.id,
+            )
+        )
+        return {**empty, "status": "no_data"}, None
+    if rule.mode == "network" and inputs.roads is None:
+        findings.add(
+            Finding(
+                "warning",
+                "access_input_missing",
+                f"指标 {ind.id} 按道路距离计算，需要道路网络（--roads）",
+                f"Indicator {ind.id} measures along roads and needs a road network (--roads)",
+                value=ind.id,
+            )
+        )
+        return {**empty, "status": "no_data"}, None
+    demand = inputs.demand_for(units)
+    if rule.population_field not in demand.weights.columns:
+        findings.add(
+            Finding(
+                "warning",
+                "indicator_field_missing",
+                f"人口数据缺少字段 {rule.population_field}，指标 {ind.id} 无法计算",
+                f"The population data lack the field '{rule.population_field}'; indicator {ind.id} cannot be computed",
+                file=demand.source,
+                column=rule.population_field,
+                value=ind.id,
+            )
+        )
+        return {**empty, "status": "no_data"}, None
+    weight = demand.weights[rule.population_field].to_numpy(dtype=float)
+    weight = np.where(np.isfinite(weight) & (weight > 0), weight, 0.0)
+    upos = inputs.demand_units(units, demand)
+    counted = units["counted"].to_numpy(dtype=bool)
+    in_counted = (upos >= 0) & counted[np.maximum(upos, 0)]
+
+    limit = rule.threshold_m * (1.0 if rule.measure == "fca" else NEAREST_FACTOR)
+    if len(fac_rows):
+        pairs = inputs.pairs(rule, demand, fac_lon, fac_lat, limit)
+        near_fac, near_m = pairs.nearest()
+        reach = pairs.within(rule.threshold_m)
+        served = reach.reached()
+    else:
+        reach = None
+        near_fac = np.full(len(weight), -1, dtype=np.int64)
+        near_m = np.full(len(weight), np.inf)
+        served = np.zeros(len(weight), dtype=bool)
+
+    w_counted = np.where(in_counted, weight, 0.0)
+    g = np.where(upos >= 0, upos, 0)
+    demand_u = np.bincount(g, weights=np.where(upos >= 0, weight, 0.0), minlength=n_units)
+    served_u = np.bincount(
+        g, weights=np.where((upos >= 0) & served, weight, 0.0), minlength=n_units
+    )
+    access_u = np.full(n_units, np.nan)
+    if rule.measure == "fca":
+        from coverage_gis.access.fca import two_step_fca
+
+        supply = (
+            np.where(np.isfinite(fac_capacity), fac_capacity, 0.0)
+            if fac_capacity is not None
+            else np.ones(len(fac_rows))
+        )
+        if reach is not None:
+            a_i, _r_j = two_step_fca(reach, supply, weight)
+        else:
+            a_i = np.zeros(len(weight))
+        # population-weighted mean accessibility, per `scale` residents
+        num_u = np.bincount(g, weights=np.where(upos >= 0, weight * a_i, 0.0), minlength=n_units)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            access_u = np.where(
+                demand_u > 0, scale * num_u / np.where(demand_u > 0, demand_u, 1), np.nan
+            )
+        numerator = float(np.sum(w_counted * a_i)) * scale
+    else:
+        numerator = float(np.sum(w_counted[served]))
+    denominator = float(w_counted.sum())
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_u = np.where(
+            demand_u > 0, 100.0 * served_u / np.where(demand_u > 0, demand_u, 1), np.nan
+        )
+    median_u = _weighted_median(upos, near_m, weight, n_units)
+    main_u = _main_facility(upos, near_fac, weight, n_units)
+    names = np.asarray(fac_names, dtype=object)
+    by_unit = pd.DataFrame(
+        {
+            "code": units["code"].to_numpy(),
+            "name": units["name"].to_numpy(),
+            "county_code": units["county_code"].to_numpy(),
+            "county": units["county"].to_numpy(),
+            "counted": counted,
+            "demand": demand_u,
+            "served": served_u,
+            "unserved": demand_u - served_u,
+            "share": share_u,
+            "accessibility": access_u,
+            "nearest_facility": np.where(
+                main_u >= 0, names[np.maximum(main_u, 0)] if len(names) else None, None
+            ),
+            "median_distance_m": median_u,
+        },
+        columns=list(UNIT_ACCESS_COLUMNS),
+    )
+    uc = np.where(counted, unit_county, -1)
+    nc = len(counties)
+    cg = np.where(uc >= 0, uc, 0)
+    by = pd.DataFrame(
+        {"county_code": counties["county_code"].to_numpy(), "county": counties["county"].to_numpy()}
+    )
+    if rule.measure == "fca":
+        by["numerator"] = (
+            np.bincount(
+                cg,
+                weights=np.where(uc >= 0, np.nan_to_num(access_u) * demand_u / scale, 0.0),
+                minlength=nc,
+            )
+            * scale
+        )
+    else:
+        by["numerator"] = np.bincount(cg, weights=np.where(uc >= 0, served_u, 0.0), minlength=nc)
+    by["denominator"] = np.bincount(cg, weights=np.where(uc >= 0, demand_u, 0.0), minlength=nc)
+
+    metric = access_u if rule.measure == "fca" else share_u
+    if ind.operator == "<=":
+        below = metric > ind.target + 1e-9
+    elif ind.operator == "=":
+        below = np.abs(metric - ind.target) > 1e-9
+    else:
+        below = metric < ind.target - 1e-9
+    failing = units["code"].to_numpy()[counted & (demand_u > 0) & below].tolist()
+
+    outside = (upos < 0) & (weight > 0)
+    if outside.any():
+        findings.add(
+            Finding(
+                "warning",
+                "demand_outside_units",
+                f"{int(outside.sum())} 个人口点不在任何镇(街道)内（{weight[outside].sum():,.0f} 人），未计入指标 {ind.id}",
+                f"{int(outside.sum())} demand points lie outside every unit ({weight[outside].sum():,.0f} people) and are not counted in {ind.id}",
+                file=demand.source,
+                value=ind.id,
+                count=int(outside.sum()),
+            )
+        )
+    points = pd.DataFrame(
+        {
+            "lon": demand.lon,
+            "lat": demand.lat,
+            "weight": weight,
+            "unit_code": np.where(upos >= 0, units["code"].to_numpy()[np.maximum(upos, 0)], None),
+            "nearest_m": near_m,
+            "served": served,
+        }
+    )
+    reached_j = (
+        np.bincount(reach.facility, weights=weight[reach.demand], minlength=len(fac_rows))
+        if reach is not None
+        else np.zeros(len(fac_rows))
+    )
+    facs = pd.DataFrame(
+        {
+            "row": fac_rows,
+            "name": names,
+            "lon": fac_lon,
+            "lat": fac_lat,
+            "demand_reached": reached_j,
+        }
+    )
+    detail = AccessDetail(rule, by_unit, points, facs, demand.source, limit)
+    status = "computed" if denominator > 0 else "no_data"
+    value = (
+        (numerator / denominator * (1.0 if rule.measure == "fca" else 100.0))
+        if denominator > 0
+        else None
+    )
+    return {
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "status": status,
+        "failing": failing,
+        "by_county": by,
+    }, detail
