@@ -501,8 +501,18 @@ class PreparedAudit:
         assert rule is not None
         rows = self._facility_rows(serving, type_index, ind.facility_types, ind.conditions)
         rows = rows[self.unit_idx[rows] >= 0]
-        if self.weight is not None:
-            raise ValueError("access indicators need every facility row: use the in-process engine")
+        if self.weight is not None:  # a partitioned audit keeps no facility points
+            findings.add(
+                Finding(
+                    "warning",
+                    "access_needs_rows",
+                    f"分区审计不保留设施点位，可达性指标 {ind.id} 未计算（请用本机引擎）",
+                    f"A partitioned audit keeps no facility points; access indicator {ind.id} "
+                    "was not computed (use the local engine)",
+                    value=ind.id,
+                )
+            )
+            return IndicatorResult(ind, None, None, None, None, None, "no_data")
         fac = self.facilities
         cap = None
         if rule.capacity_field is not None:

@@ -8,6 +8,10 @@ File names and columns are stable so that scripts can rely on them:
 ``units.csv``
     code, name, county_code, county, kind, counted, then one column per facility-type
     code holding the count of facilities in service on the evaluation date.
+``access.csv`` (when the catalogue has ``access`` indicators)
+    indicator, code, name, county_code, county, counted, demand, served, unserved, share,
+    accessibility, nearest_facility, median_distance_m; units.csv also gains
+    ``<id>_demand``, ``<id>_served``, ``<id>_share`` per access indicator.
 ``audit.json``
     The same, plus the county roll-ups, failing units, data issues and row accounting
     (indented for reading; written compact above :data:`JSON_INDENT_MAX_UNITS` units, where
@@ -109,6 +113,22 @@ def audit_to_dict(result: AuditResult) -> dict[str, Any]:
         d = r.to_dict()
         d["failing_units"] = list(r.failing)
         d["by_county"] = _records(r.by_county) if r.by_county is not None else []
+        rule = r.indicator.access
+        if rule is not None:
+            d["access"] = {
+                "mode": rule.mode,
+                "threshold_m": rule.threshold_m,
+                "threshold_min": rule.threshold_min,
+                "speed_kmh": rule.speed_kmh,
+                "population_field": rule.population_field,
+                "measure": rule.measure,
+                "capacity_field": rule.capacity_field,
+                "reach": rule.reach_label[0],
+                "demand_source": r.access.demand_source if r.access is not None else None,
+                "unserved": _clean(r.denominator - r.numerator)
+                if r.numerator is not None and r.denominator is not None and rule.measure == "share"
+                else None,
+            }
         indicators.append(d)
     return {
         "software": {"name": "coverage-gis", "version": __version__},
@@ -151,6 +171,11 @@ def write_outputs(result: AuditResult, out_dir: str | Path, formats: set[str]) -
         p = out / "findings.csv"
         safe_frame(result.findings.to_frame()).to_csv(p, index=False, encoding="utf-8-sig")
         written.append(p)
+        access = result.access_table()
+        if len(access):
+            p = out / "access.csv"
+            safe_frame(access).to_csv(p, index=False, encoding="utf-8-sig")
+            written.append(p)
     if "json" in formats:
         p = out / "audit.json"
         p.write_text(audit_json(result), encoding="utf-8")

@@ -16,6 +16,12 @@ Sheets, in order (:data:`SHEET_NAMES`):
     Each indicator rolled up per county (township and county presence indicators, ratio
     indicators), with a 全市合计 row; the charts are placed to the right of the table
     (outside the print area) and also written as ``charts/<id>.png`` beside the workbook.
+``可达性``
+    Per ``access`` indicator and 镇(街道): the demand (residents or elderly residents), the
+    demand within reach and not, the share (or the 2SFCA capacity per 1,000 residents), the
+    facility nearest to most of the unit's residents and their population-weighted median
+    distance to the nearest facility. A one-line note when the catalogue has no access
+    indicator.
 ``设施明细``
     Every facility row read, with its source file/sheet/row, assigned unit and whether it is
     counted or excluded (with the reason).
@@ -70,7 +76,34 @@ __all__ = [
 ]
 
 #: Sheet names, in workbook order.
-SHEET_NAMES = ("指标汇总", "镇街矩阵", "缺口清单", "县级汇总", "设施明细", "数据问题", "说明")
+SHEET_NAMES = (
+    "指标汇总",
+    "镇街矩阵",
+    "缺口清单",
+    "县级汇总",
+    "可达性",
+    "设施明细",
+    "数据问题",
+    "说明",
+)
+#: Header of 可达性 (one row per access indicator and unit).
+ACCESS_HEADERS = [
+    "指标 indicator",
+    "可达范围 reach",
+    "区县代码 county code",
+    "区县 county",
+    "镇(街道)代码 code",
+    "镇(街道) unit",
+    "计入 counted",
+    "人口口径 population",
+    "人口 demand",
+    "可达人口 within reach",
+    "不可达人口 not within reach",
+    "可达比例 share",
+    "每千人可达容量 per 1,000 (2SFCA)",
+    "多数居民最近的设施 nearest facility (most residents)",
+    "到最近设施的中位距离(米) median distance (m)",
+]
 #: Note shown wherever the boundaries are schematic.
 BOUNDARY_NOTE = "示意边界，非法定界线 / schematic boundaries, not legal boundaries"
 #: Text of the 是否达标 cells (met, not met, manual value missing, no data).
@@ -562,6 +595,62 @@ def _sheet_rollup(ws: Worksheet, result: AuditResult) -> int:
     return len(roll)
 
 
+_POPULATION_LABELS = {
+    "population": "常住人口",
+    "pop_60plus": "60岁及以上人口",
+    "pop_65plus": "65岁及以上人口",
+    "households": "户数",
+}
+
+
+def _sheet_access(ws: Worksheet, result: AuditResult) -> None:
+    from openpyxl.styles import Alignment
+
+    _header(ws, ACCESS_HEADERS)
+    row = 2
+    access = [r for r in result.indicators if r.access is not None]
+    if not access:
+        _put(ws, 2, 1, "目录中没有可计算的可达性指标 / no access indicator was computed")
+    for r in access:
+        rule = r.indicator.access
+        assert rule is not None
+        label = f"{r.indicator.id} {r.indicator.name_zh}"
+        reach = rule.reach_label[0]
+        fca = rule.measure == "fca"
+        by = r.access.by_unit.sort_values(["county_code", "code"], kind="stable")
+        for u in by.to_dict(orient="records"):
+            values = [label, reach, u["county_code"], u["county"], u["code"], u["name"]]
+            for col, v in enumerate(values, start=1):
+                _put(ws, row, col, v)
+            _put(ws, row, 7, "是" if u["counted"] else "否")
+            _put(ws, row, 8, _POPULATION_LABELS.get(rule.population_field, rule.population_field))
+            for col, key in ((9, "demand"), (10, "served"), (11, "unserved")):
+                _put(ws, row, col, float(u[key]), "#,##0")
+            share = u["share"]
+            if share is not None and np.isfinite(share):
+                cell = _put(ws, row, 12, float(share), percent_format())
+                if not fca and u["counted"]:
+                    met = share >= r.indicator.target - 1e-9
+                    _style(cell, "met" if met else "not_met")
+            acc = u["accessibility"]
+            if fca and acc is not None and np.isfinite(acc):
+                cell = _put(ws, row, 13, float(acc), "0.00")
+                if u["counted"]:
+                    _style(cell, "met" if acc >= r.indicator.target - 1e-9 else "not_met")
+            _put(ws, row, 14, u["nearest_facility"])
+            med = u["median_distance_m"]
+            if med is not None and np.isfinite(med):
+                _put(ws, row, 15, float(med), "#,##0")
+            elif u["demand"] > 0:
+                _put(ws, row, 15, f"> {r.access.measured_to_m:,.0f}")
+            row += 1
+    _finish(ws, result, len(ACCESS_HEADERS), freeze="G2")
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["N"].width = 30
+    for c in ws["A"][1:]:
+        c.alignment = Alignment(wrap_text=True)
+
+
 def _embed_charts(ws: Worksheet, charts: Sequence[Path], first_col: int) -> None:
     from openpyxl.drawing.image import Image
     from openpyxl.utils import get_column_letter
@@ -802,9 +891,10 @@ def write_workbook(
     _sheet_rollup(sheets[3], result)
     if charts:
         _embed_charts(sheets[3], charts, len(ROLLUP_HEADERS) + 2)
-    _sheet_facilities(sheets[4], result)
-    _sheet_findings(sheets[5], result)
-    _sheet_notes(sheets[6], result, charts)
+    _sheet_access(sheets[4], result)
+    _sheet_facilities(sheets[5], result)
+    _sheet_findings(sheets[6], result)
+    _sheet_notes(sheets[7], result, charts)
     wb.properties.title = f"{result.catalog.name_zh} 设施覆盖评估 {result.as_of.isoformat()}"
     wb.properties.creator = f"coverage-gis {__version__}"
     tmp = out.with_name(f".{out.stem}.tmp{os.getpid()}.xlsx")

@@ -181,7 +181,9 @@ class AuditResult:
 
     def units_table(self) -> pd.DataFrame:
         """One row per unit: code, name, county_code, county, kind, counted, then one column
-        per facility-type code holding the count of facilities in service on ``as_of``."""
+        per facility-type code holding the count of facilities in service on ``as_of``, then
+        for each ``access`` indicator ``<id>_demand``, ``<id>_served`` and ``<id>_share``
+        (and ``<id>_accessibility`` for a 2SFCA indicator)."""
         base = pd.DataFrame(
             {
                 "code": self.units["code"].to_numpy(),
@@ -193,7 +195,35 @@ class AuditResult:
             }
         )
         counts = self.counts_qualifying.reindex(base["code"]).fillna(0).astype("int64")
-        return pd.concat([base, counts.reset_index(drop=True)], axis=1)
+        parts = [base, counts.reset_index(drop=True)]
+        for r in self.indicators:  # access indicators: demand, demand within reach, share
+            if r.access is None:
+                continue
+            by = r.access.by_unit
+            cols = {"demand": "demand", "served": "served", "share": "share"}
+            if r.indicator.access is not None and r.indicator.access.measure == "fca":
+                cols["accessibility"] = "accessibility"
+            parts.append(
+                pd.DataFrame({f"{r.indicator.id}_{k}": by[v].to_numpy() for k, v in cols.items()})
+            )
+        return pd.concat(parts, axis=1)
+
+    def access_table(self) -> pd.DataFrame:
+        """One row per (access indicator, unit): demand, served, unserved, share, the
+        2SFCA accessibility (``fca`` indicators), the facility nearest to most of the
+        unit's residents and their population-weighted median distance to the nearest one."""
+        frames = []
+        for r in self.indicators:
+            if r.access is None:
+                continue
+            t = r.access.by_unit.copy()
+            t.insert(0, "indicator", r.indicator.id)
+            frames.append(t)
+        if not frames:
+            from coverage_gis.access.evaluate import UNIT_ACCESS_COLUMNS
+
+            return pd.DataFrame(columns=["indicator", *UNIT_ACCESS_COLUMNS])
+        return pd.concat(frames, ignore_index=True)
 
     @property
     def rows_read(self) -> int:

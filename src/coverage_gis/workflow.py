@@ -32,6 +32,7 @@ from coverage_gis.results import AuditOptions, AuditResult
 __all__ = [
     "AuditInputs",
     "Progress",
+    "demo_access_paths",
     "demo_boundaries_path",
     "demo_facilities_paths",
     "file_sha256",
@@ -61,6 +62,17 @@ def demo_boundaries_path() -> Path:
 def demo_facilities_paths() -> list[Path]:
     """The embedded demo facility list (the planner's Excel workbook)."""
     return [data_path("facilities", "suzhou_facilities_demo.xlsx")]
+
+
+def demo_access_paths() -> dict[str, Path]:
+    """The embedded schematic demand, water and road layers of the demo (those present):
+    ``{"population": …, "water": …, "roads": …}``."""
+    candidates = {
+        "population": data_path("population", "suzhou_communities_demo.csv"),
+        "water": data_path("water", "suzhou_water_demo.geojson"),
+        "roads": data_path("roads", "suzhou_roads_demo.gpkg"),
+    }
+    return {k: p for k, p in candidates.items() if p.exists()}
 
 
 def file_sha256(path: str | Path) -> str:
@@ -98,6 +110,11 @@ def load_inputs(
     column_mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     encoding: str | None = None,
     facilities_layer: str | Mapping[str, str] | None = None,
+    population: str | Path | None = None,
+    water: str | Path | None = None,
+    roads: str | Path | None = None,
+    population_columns: Mapping[str, str] | None = None,
+    population_layer: str | None = None,
     locate_ahead: bool = True,
     progress: Progress = _silent,
 ) -> AuditInputs:
@@ -110,7 +127,8 @@ def load_inputs(
     With ``locate_ahead`` (the default) large facility tables start being located in the
     units while the rest is read (see :func:`coverage_gis.engine.locate_ahead`); callers
     that will not run :func:`prepare_audit` on the result (validation, the Dask engine)
-    pass False.
+    pass False. ``population``, ``water`` and ``roads`` are the inputs of ``access``
+    indicators (see :func:`load_access_inputs`).
 
     Raises
     ------
@@ -221,8 +239,27 @@ def load_inputs(
                 "crs_suggested": suggestion.recommended if suggestion else None,
             }
         )
+    access = None
+    if population is not None or water is not None or roads is not None:
+        progress("读取人口、水域、道路", "reading population, water, roads")
+        access, access_findings, described = load_access_inputs(
+            population=population,
+            water=water,
+            roads=roads,
+            population_columns=population_columns,
+            population_layer=population_layer,
+            encoding=encoding,
+            units=units,
+        )
+        findings.extend(access_findings)
+        inputs.extend(described)
     return AuditInputs(
-        units=units, facilities=fac, findings=findings, inputs=inputs, located=located
+        units=units,
+        facilities=fac,
+        findings=findings,
+        inputs=inputs,
+        located=located,
+        access=access,
     )
 
 

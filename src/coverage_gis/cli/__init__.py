@@ -65,6 +65,7 @@ def _exit(code: int, argv: list[str] | None) -> int:
 
 
 # Register sub-commands (each module adds its commands to ``cli``).
+from coverage_gis.cli import access as _access  # noqa: E402,F401
 from coverage_gis.cli import audit as _audit  # noqa: E402,F401
 from coverage_gis.cli import gui as _gui  # noqa: E402,F401
 from coverage_gis.cli import map as _map  # noqa: E402,F401

@@ -99,6 +99,28 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             help="边界列映射 字段=列名 (code, name, county, county_code, kind, population, pop_60plus, households)",
         ),
+        click.option(
+            "--population",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="人口：村/社区表（CSV、Excel、矢量）或人口栅格 GeoTIFF / population: community table or raster (access indicators)",
+        ),
+        click.option(
+            "--population-column",
+            "population_columns",
+            multiple=True,
+            help="人口表列映射 字段=列名 (name, unit_name, lon, lat, population, pop_60plus, households)",
+        ),
+        click.option("--population-layer", help="人口文件图层 / layer of the population file"),
+        click.option(
+            "--water",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="水域图层（湖泊、河流，作障碍）/ water layer: lakes and rivers as barriers",
+        ),
+        click.option(
+            "--roads",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="道路网络（线）/ road network lines (network distances)",
+        ),
         click.option("--encoding", help="强制 CSV 编码 / force CSV encoding (default: detect)"),
         click.option("--quiet", "-q", is_flag=True, help="不显示进度 / no progress lines"),
     ]
@@ -156,12 +178,22 @@ def _per_file_option(values: tuple[str, ...], option: str = "--crs") -> str | di
 
 def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> Any:
     from coverage_gis.io.columns import load_column_mapping, parse_column_options
-    from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths, load_inputs
+    from coverage_gis.workflow import (
+        demo_access_paths,
+        demo_boundaries_path,
+        demo_facilities_paths,
+        load_inputs,
+    )
 
     boundaries, facilities = kw["boundaries"], list(kw["facilities"])
+    access = {k: kw.get(k) for k in ("population", "water", "roads")}
     if kw["demo"]:
+        own = boundaries is None and not facilities
         boundaries = boundaries or demo_boundaries_path()
         facilities = facilities or demo_facilities_paths()
+        if own:  # the demo's own schematic layers go with the demo's units
+            for k, p in demo_access_paths().items():
+                access[k] = access[k] or p
     if boundaries is None or not facilities:
         raise click.UsageError(
             "需要 --boundaries 和 --facilities，或 --demo / need --boundaries and --facilities, or --demo"
@@ -180,6 +212,11 @@ def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> An
         facilities_layer=_per_file_option(kw["facility_layers"], "--facility-layer"),
         column_mapping=mapping or None,
         encoding=kw["encoding"],
+        population=access["population"],
+        water=access["water"],
+        roads=access["roads"],
+        population_columns=parse_column_options(kw.get("population_columns") or ()) or None,
+        population_layer=kw.get("population_layer"),
         locate_ahead=locate_ahead,
         progress=steps,
     )
