@@ -162,6 +162,67 @@
       groups[ti].addLayer(m);
     }
 
+    // ---- access layers: demand points by distance band, facility catchments ----------
+    var demandLayer = L.layerGroup();
+    var catchLayer = L.layerGroup();
+    var dotRenderer = L.canvas({ padding: 0.3 });
+    var accessShown = { demand: true, catch: true };
+    function accessTooltip(A, i) {
+      var box = el('div', 'cg-tt');
+      var band = A.bands[A.points.b[i]];
+      var h = el('div', 'cg-tt-h');
+      h.appendChild(swatch(band.color, true));
+      h.appendChild(el('b', null, band.label));
+      box.appendChild(h);
+      row(box, T.residents, Number(A.points.w[i]).toLocaleString());
+      var d = A.points.d[i];
+      row(box, T.nearest, d < 0 ? T.beyond_measured : Number(d).toLocaleString() + ' m');
+      return box;
+    }
+    function drawAccess() {
+      demandLayer.clearLayers();
+      catchLayer.clearLayers();
+      var ind = data.indicators[cur];
+      var A = (ind.access === null || ind.access === undefined) ? null : data.access[ind.access];
+      if (!A) { return null; }
+      L.geoJSON(A.catchments, {
+        pane: 'cg-units', interactive: true, className: 'cg-catchment',
+        style: { color: '#1f4e99', weight: 1.2, opacity: 0.8, dashArray: '4 3', fillColor: '#4a7fd0', fillOpacity: 0.08 },
+        onEachFeature: function (f, layer) {
+          layer.bindTooltip(function () {
+            var box = el('div', 'cg-tt');
+            box.appendChild(el('b', null, f.properties.name));
+            row(box, T.within_reach, Number(f.properties.reached).toLocaleString());
+            return box;
+          }, { sticky: true, className: 'cg-tip' });
+        }
+      }).addTo(catchLayer);
+      var P = A.points;
+      for (var i = 0; i < P.x.length; i++) {
+        var m = L.circleMarker([P.y[i], P.x[i]], {
+          renderer: dotRenderer, radius: 3, weight: 0.5, color: '#333333',
+          fillColor: safeColor(A.bands[P.b[i]].color), fillOpacity: 0.9
+        });
+        m.bindTooltip((function (k) { return function () { return accessTooltip(A, k); }; })(i), { className: 'cg-tip' });
+        demandLayer.addLayer(m);
+      }
+      return A;
+    }
+    function showAccess() {
+      var A = drawAccess();
+      [[demandLayer, 'demand'], [catchLayer, 'catch']].forEach(function (p) {
+        var want = A !== null && accessShown[p[1]];
+        if (want && !map.hasLayer(p[0])) { map.addLayer(p[0]); }
+        if (!want && map.hasLayer(p[0])) { map.removeLayer(p[0]); }
+      });
+    }
+    map.on('overlayadd overlayremove', function (e) {
+      var ind = data.indicators[cur];
+      if (ind.access === null || ind.access === undefined) { return; }
+      if (e.layer === demandLayer) { accessShown.demand = e.type === 'overlayadd'; }
+      if (e.layer === catchLayer) { accessShown['catch'] = e.type === 'overlayadd'; }
+    });
+
     // ---- controls -----------------------------------------------------------------------
     var overlays = {};
     data.types.forEach(function (t, k) {
@@ -170,6 +231,10 @@
     });
     overlays[esc(T.counties)] = countiesLayer;
     overlays[esc(T.labels)] = labelsLayer;
+    if (data.access && data.access.length) {
+      overlays[esc(T.demand_points)] = demandLayer;
+      overlays[esc(T.catchments)] = catchLayer;
+    }
 
     // title box (top left)
     var titleCtl = L.control({ position: 'topleft' });
@@ -306,6 +371,23 @@
       cr.appendChild(el('span', 'cg-line'));
       cr.appendChild(el('span', null, T.counties));
       legendBody.appendChild(cr);
+      var A = (ind.access === null || ind.access === undefined) ? null : data.access[ind.access];
+      if (A) {
+        legendBody.appendChild(el('div', 'cg-legend-sub', T.demand_points + ' · ' + A.reach));
+        A.bands.forEach(function (b) {
+          var r = el('div', 'cg-legend-row');
+          r.appendChild(swatch(b.color, true));
+          r.appendChild(el('span', null, b.label));
+          legendBody.appendChild(r);
+        });
+        if (A.omitted) {
+          legendBody.appendChild(el('div', 'cg-muted', Number(A.omitted).toLocaleString() + ' ' + T.omitted_points));
+        }
+        var c = el('div', 'cg-legend-row');
+        c.appendChild(el('span', 'cg-line cg-line-dashed'));
+        c.appendChild(el('span', null, T.catchments));
+        legendBody.appendChild(c);
+      }
       legendBody.appendChild(el('div', 'cg-legend-sub', T.facilities));
       data.types.forEach(function (t, k) {
         if (!map.hasLayer(groups[k])) { return; }
@@ -348,6 +430,7 @@
       cur = k;
       unitsLayer.setStyle(styleFor);
       renderTitle();
+      showAccess();
       setFacilityTypes('indicator');
       return true;
     }
@@ -364,7 +447,9 @@
         if (u) { f.properties.st = u.st; f.properties.n = u.n; }
       });
       data.facilities.serv = patch.serv;
+      if (patch.access) { data.access = patch.access; }
       unitsLayer.setStyle(styleFor);
+      showAccess();
       titleEls.asOf.textContent = T.as_of + (zh ? '：' : ': ') + data.asOf;
       titleEls.source.textContent = T.source + (zh ? '：' : ': ') + data.source;
       renderTitle();
@@ -479,7 +564,9 @@
           units: Object.keys(byCode).length,
           unitsDrawn: map.getContainer().querySelectorAll('path.cg-unit').length,
           facilities: nFac,
-          facilitiesShown: shown
+          facilitiesShown: shown,
+          demandShown: map.hasLayer(demandLayer) ? demandLayer.getLayers().length : 0,
+          catchmentsShown: map.hasLayer(catchLayer) ? catchLayer.getLayers().reduce(function (n, g) { return n + (g.getLayers ? g.getLayers().length : 1); }, 0) : 0
         };
       }
     };

@@ -266,11 +266,12 @@ def test_exports_html_xlsx_png(make_window, qtbot, tmp_path, monkeypatch) -> Non
     with qtbot.waitSignal(w.exported, timeout=60_000) as sig:
         w.act_export_xlsx.trigger()
     wb = openpyxl.load_workbook(sig.args[0])
-    assert wb.sheetnames[:7] == [
+    assert wb.sheetnames[:8] == [
         "指标汇总",
         "镇街矩阵",
         "缺口清单",
         "县级汇总",
+        "可达性",
         "设施明细",
         "数据问题",
         "说明",

@@ -132,7 +132,12 @@ class AccessInputs:
 
             ok = np.isfinite(demand.lon) & np.isfinite(demand.lat)
             self._cache[key] = (demand, local_metric_crs(demand.lon[ok], demand.lat[ok]))
+            self._cache.setdefault("crs_first", self._cache[key][1])
         return self._cache[key][1]
+
+    def known_metric_crs(self) -> pyproj.CRS | None:
+        """The metric CRS the distances were measured in (None before any)."""
+        return self._cache.get("crs_first")
 
     def _metric(
         self, crs: pyproj.CRS, lon: np.ndarray, lat: np.ndarray
@@ -141,7 +146,8 @@ class AccessInputs:
 
         return to_metric(lon, lat, crs)
 
-    def _water_metric(self, crs: pyproj.CRS) -> np.ndarray:
+    def water_metric(self, crs: pyproj.CRS) -> np.ndarray:
+        """The water geometries in ``crs`` (cached)."""
         key = ("water", crs.to_wkt())
         if key not in self._cache:
             import shapely
@@ -198,7 +204,7 @@ class AccessInputs:
             if rule.mode == "barrier":
                 from coverage_gis.access.barriers import barrier_pairs
 
-                pairs = barrier_pairs((dx, dy), (fx, fy), self._water_metric(crs), limit_m)
+                pairs = barrier_pairs((dx, dy), (fx, fy), self.water_metric(crs), limit_m)
             else:
                 from coverage_gis.access.network import network_pairs
 
@@ -244,6 +250,72 @@ class AccessDetail:
     facilities: pd.DataFrame
     demand_source: str
     measured_to_m: float
+    context: AccessInputs | None = field(default=None, repr=False, compare=False)
+
+    def catchments(self) -> np.ndarray:
+        """Each facility's catchment (服务范围) as a WGS84 polygon, in :attr:`facilities` order.
+
+        Straight line: the circle of the reach. Round water: the reach measured from the
+        facility to a grid of probe points (spacing 1/12 of the reach) round it, and the
+        concave hull of the probes within reach — so the water and the shore behind it are
+        cut out. Along roads: the concave hull of the road nodes within reach, widened by
+        half a street block (60 m).
+        """
+        cached = self.__dict__.get("_catchments")
+        if cached is not None:
+            return cached
+        import shapely
+
+        from coverage_gis.access.metric import local_metric_crs, to_metric
+
+        fac = self.facilities
+        n = len(fac)
+        if n == 0:
+            return np.empty(0, dtype=object)
+        lon = fac["lon"].to_numpy(dtype=float)
+        lat = fac["lat"].to_numpy(dtype=float)
+        known = self.context.known_metric_crs() if self.context is not None else None
+        crs = known or local_metric_crs(lon, lat)  # the roads are already built in `known`
+        fx, fy = to_metric(lon, lat, crs)
+        r = self.rule.threshold_m
+        if self.rule.mode == "euclidean" or self.context is None:
+            out = shapely.buffer(shapely.points(fx, fy), r, quad_segs=16)
+        else:
+            if self.rule.mode == "barrier":
+                from coverage_gis.access.barriers import barrier_pairs
+
+                step = r / 12.0
+                k = np.arange(-12, 13) * step
+                ox, oy = np.meshgrid(k, k)
+                inside = ox**2 + oy**2 <= r * r
+                ox, oy = ox[inside], oy[inside]
+                px = (fx[:, None] + ox[None, :]).ravel()
+                py = (fy[:, None] + oy[None, :]).ravel()
+                owner = np.repeat(np.arange(n), len(ox))
+                pairs = barrier_pairs((px, py), (fx, fy), self.context.water_metric(crs), r)
+                keep = pairs.facility == owner[pairs.demand]  # each probe for its own facility
+                probe, owner_of = pairs.demand[keep], pairs.facility[keep]
+                grow = step * 0.75
+            else:
+                from coverage_gis.access.network import network_pairs
+
+                net = self.context.network(crs)
+                px, py = net.node_x, net.node_y
+                pairs = network_pairs(net, (px, py), (fx, fy), r)
+                probe, owner_of = pairs.demand, pairs.facility
+                grow = 60.0
+            # every facility stands in its own catchment
+            hull_pts = np.column_stack([np.r_[px[probe], fx], np.r_[py[probe], fy]])
+            groups = np.r_[owner_of, np.arange(n)]
+            order = np.argsort(groups, kind="stable")
+            mp = shapely.multipoints(hull_pts[order], indices=groups[order])
+            out = shapely.buffer(shapely.concave_hull(mp, ratio=0.3), grow, quad_segs=4)
+        from pyproj import Transformer
+
+        back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        out = shapely.transform(out, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+        self.__dict__["_catchments"] = out
+        return out
 
 
 def _weighted_median(
@@ -508,7 +580,7 @@ def evaluate_access(
             "demand_reached": reached_j,
         }
     )
-    detail = AccessDetail(rule, by_unit, points, facs, demand.source, limit)
+    detail = AccessDetail(rule, by_unit, points, facs, demand.source, limit, inputs)
     status = "computed" if denominator > 0 else "no_data"
     value = (
         (numerator / denominator * (1.0 if rule.measure == "fca" else 100.0))

@@ -8,7 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -68,7 +68,7 @@ from coverage_gis.gui.tables import (
 )
 from coverage_gis.gui.workers import TaskRunner
 from coverage_gis.results import AuditOptions, AuditResult
-from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths
+from coverage_gis.workflow import demo_access_paths, demo_boundaries_path, demo_facilities_paths
 
 __all__ = ["MainWindow"]
 
@@ -275,6 +275,16 @@ class MainWindow(QMainWindow):
         self.act_open_facilities = self._action(
             tr("打开设施名录…（可多选）", "Open facilities… (several)"), self.open_facilities
         )
+        self.act_open_population = self._action(
+            tr("打开人口数据（村/社区表或栅格）…", "Open population (communities or raster)…"),
+            lambda: self.open_access_input("population"),
+        )
+        self.act_open_water = self._action(
+            tr("打开水域图层…", "Open water layer…"), lambda: self.open_access_input("water")
+        )
+        self.act_open_roads = self._action(
+            tr("打开道路网络…", "Open road network…"), lambda: self.open_access_input("roads")
+        )
         self.act_demo = self._action(tr("打开内置苏州示例", "Open the Suzhou demo"), self.open_demo)
         self.act_open_project = self._action(
             tr("打开项目…", "Open project…"),
@@ -299,7 +309,9 @@ class MainWindow(QMainWindow):
         self.act_export_png = self._action(tr("导出 PNG 地图…", "Export PNG map…"), self.export_png)
         self.act_quit = self._action(tr("退出", "Quit"), self.close, QKeySequence.StandardKey.Quit)
         f.clear()
-        f.addActions([self.act_open_boundaries, self.act_open_facilities, self.act_demo])
+        f.addActions([self.act_open_boundaries, self.act_open_facilities])
+        f.addActions([self.act_open_population, self.act_open_water, self.act_open_roads])
+        f.addAction(self.act_demo)
         f.addSeparator()
         f.addAction(self.act_open_project)
         f.addMenu(self.recent_menu)
@@ -447,7 +459,48 @@ class MainWindow(QMainWindow):
             p.demo = False
             p.boundaries = str(demo_boundaries_path())
             p.facilities = [FacilitySource(str(x)) for x in demo_facilities_paths()]
+            for key, path in demo_access_paths().items():
+                setattr(p, key, str(path))
         return p
+
+    _ACCESS_FILTERS: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "population": (
+            "打开人口数据",
+            "Open population data",
+            " (*.csv *.txt *.xlsx *.xls *.geojson *.gpkg *.shp *.zip *.tif *.tiff);;* (*)",
+        ),
+        "water": (
+            "打开水域图层",
+            "Open water layer",
+            " (*.geojson *.json *.gpkg *.shp *.zip *.parquet);;* (*)",
+        ),
+        "roads": (
+            "打开道路网络",
+            "Open road network",
+            " (*.geojson *.json *.gpkg *.shp *.zip *.parquet);;* (*)",
+        ),
+    }
+
+    def open_access_input(self, key: str) -> None:
+        """File › Open population / water / roads (inputs of the access indicators)."""
+        zh, en, pattern = self._ACCESS_FILTERS[key]
+        name, _ = QFileDialog.getOpenFileName(
+            self, tr(zh, en), str(self._last_dir()), tr("文件", "Files") + pattern
+        )
+        if name:
+            self._remember_dir(name)
+            self.set_access_input(key, name)
+
+    def set_access_input(self, key: str, path: str | Path) -> None:
+        """Use another population, water or road file and audit again."""
+        if key not in self._ACCESS_FILTERS:
+            raise ValueError(key)
+        p = self._editable_project()
+        setattr(p, key, str(Path(path).resolve()))
+        if p.has_inputs:
+            self.load_project(p)
+        else:
+            self.session.project = p
 
     def open_boundaries(self) -> None:
         """File › Open boundaries."""

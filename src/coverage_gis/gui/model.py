@@ -26,6 +26,7 @@ from coverage_gis.gui.project import Project
 from coverage_gis.results import AuditOptions, AuditResult
 from coverage_gis.workflow import (
     AuditInputs,
+    demo_access_paths,
     demo_boundaries_path,
     demo_facilities_paths,
     load_inputs,
@@ -97,6 +98,19 @@ def load_session(project: Project, as_of: dt.date, progress: ProgressFn) -> Load
         if f.columns and not project.demo
     }
     encodings = {f.encoding for f in project.facilities}
+    access = (
+        demo_access_paths()
+        if project.demo
+        else {
+            k: Path(v)
+            for k, v in (
+                ("population", project.population),
+                ("water", project.water),
+                ("roads", project.roads),
+            )
+            if v
+        }
+    )
     inputs = load_inputs(
         boundaries,
         facilities,
@@ -104,6 +118,9 @@ def load_session(project: Project, as_of: dt.date, progress: ProgressFn) -> Load
         facilities_crs=crs or None,
         column_mapping=columns or None,
         encoding=encodings.pop() if len(encodings) == 1 else None,
+        population=access.get("population"),
+        water=access.get("water"),
+        roads=access.get("roads"),
         progress=progress,
     )
     options = AuditOptions(include_functional_zones=project.include_functional_zones)

@@ -120,13 +120,20 @@ class UnitDetailPanel(QWidget):
             self.counts.setItem(row, 2, QTableWidgetItem(str(na)))
         for r in result.indicators:
             ind = r.indicator
-            if ind.kind != "presence":
+            if ind.kind not in ("presence", "access"):
                 continue
             key = code if ind.level == "township" else str(u["county_code"])
             if ind.level == "township" and not counted:
                 continue
             if key in r.failing:
                 scope = "" if ind.level == "township" else tr("（区县级）", " (county level)")
+                if r.access is not None:  # how far this unit's residents are from the target
+                    by = r.access.by_unit.set_index("code")
+                    if code in by.index:
+                        fca = ind.access is not None and ind.access.measure == "fca"
+                        v = by.at[code, "accessibility" if fca else "share"]
+                        shown = f"{v:.1f}{'' if fca else '%'}"
+                        scope += tr(f"：{shown}", f": {shown}")
                 self.missing.addItem(f"✗ {ind.id} {tr(ind.name_zh, ind.name_en)}{scope}")
         if self.missing.count() == 0:
             self.missing.addItem(tr("✓ 没有未达到的目标", "✓ no target missed"))
@@ -190,7 +197,7 @@ class LayersPanel(QTreeWidget):
                 ind = cat.indicator(indicator_id)
             except KeyError:
                 ind = None
-            if ind is not None and ind.kind == "presence":
+            if ind is not None and ind.kind in ("presence", "access"):
                 self.visible_types = set(ind.facility_types)
         self.refresh()
 

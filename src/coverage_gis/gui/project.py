@@ -82,6 +82,11 @@ class Project:
     county: str | None = None
     include_functional_zones: bool = False
     demo: bool = False
+    #: Inputs of access indicators: community table or population raster, water, roads
+    #: (``None``: the units' own population; no water; no roads — the demo has its own).
+    population: str | None = None
+    water: str | None = None
+    roads: str | None = None
 
     # -- (de)serialisation --------------------------------------------------------------
     def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
@@ -117,6 +122,9 @@ class Project:
             "indicator": self.indicator,
             "county": self.county,
             "include_functional_zones": self.include_functional_zones,
+            "population": None if self.demo else rel(self.population),
+            "water": None if self.demo else rel(self.water),
+            "roads": None if self.demo else rel(self.roads),
         }
 
     @classmethod
@@ -153,6 +161,9 @@ class Project:
             county=data.get("county") or None,
             include_functional_zones=bool(data.get("include_functional_zones", False)),
             demo=bool(data.get("demo", False)),
+            population=absolute(data.get("population")),
+            water=absolute(data.get("water")),
+            roads=absolute(data.get("roads")),
         )
 
     @property
@@ -218,7 +229,7 @@ def outside_paths(project: Project, project_file: str | Path) -> list[str]:
     Returns
     -------
     list of str
-        Boundaries, facility files and catalogue, in that order, whose resolved path
+        Boundaries, facility files, catalogue, population, water and roads, in that order, whose resolved path
         (symbolic links followed) is not inside the project file's folder or below it. The
         demo data shipped with the program does not count; the list is empty for the demo
         and for a project whose inputs all sit beside it.
@@ -226,7 +237,14 @@ def outside_paths(project: Project, project_file: str | Path) -> list[str]:
     from coverage_gis._paths import data_path
 
     trusted = [Path(project_file).resolve().parent, data_path().resolve()]
-    paths = [project.boundaries, *(f.path for f in project.facilities), project.catalog]
+    paths = [
+        project.boundaries,
+        *(f.path for f in project.facilities),
+        project.catalog,
+        project.population,
+        project.water,
+        project.roads,
+    ]
     return [str(p) for p in paths if p and not any(_below(Path(p), root) for root in trusted)]
 
 

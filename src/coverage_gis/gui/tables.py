@@ -223,7 +223,7 @@ class UnitsTableModel(_FrameModel):
                 r = result.indicator(indicator_id)
             except KeyError:
                 r = None
-            if r is not None and r.indicator.kind == "presence":
+            if r is not None and r.indicator.kind in ("presence", "access"):
                 failing = set(r.failing)
                 key = "code" if r.indicator.level == "township" else "county_code"
                 covered = [

@@ -21,6 +21,7 @@ from shapely.geometry import mapping
 
 from coverage_gis.errors import InputError
 from coverage_gis.export_safety import bidi_isolate
+from coverage_gis.mapexport._access import access_layer
 from coverage_gis.mapexport._style import (
     SCHEMATIC_NOTE,
     STATUS_STYLE,
@@ -61,11 +62,14 @@ _TK_RE = re.compile(r"^[A-Za-z0-9]{8,64}$")
 # -- indicators and statuses -----------------------------------------------------------
 def default_indicators(result: AuditResult) -> list[str]:
     """Ids of the catalogue's presence indicators: township-level ones first, then
-    county-level ones, each in catalogue order."""
+    county-level ones, each in catalogue order; then the access indicators computed."""
     pres = [r.indicator for r in result.indicators if r.indicator.kind == "presence"]
-    return [i.id for i in pres if i.level == "township"] + [
-        i.id for i in pres if i.level != "township"
-    ]
+    access = [r.indicator.id for r in result.indicators if r.access is not None]
+    return (
+        [i.id for i in pres if i.level == "township"]
+        + [i.id for i in pres if i.level != "township"]
+        + access
+    )
 
 
 def _indicator_results(
@@ -119,7 +123,7 @@ def unit_statuses(result: AuditResult, indicator_id: str) -> pd.Series:
     units = result.units
     codes = units["code"].astype(str).to_numpy()
     status = np.full(len(codes), "no_data", dtype=object)
-    if ind.kind == "presence" and ind.level == "township":
+    if ind.kind in ("presence", "access") and ind.level == "township":
         counted = units["counted"].to_numpy(dtype=bool)
         failing = np.isin(codes, np.asarray(ir.failing, dtype=object))
         if ir.status != "no_data":
@@ -393,6 +397,7 @@ def map_payload(
     # per indicator: summary, statuses, counts of its facility types
     county_counts = result.county_counts_qualifying
     ind_payload = []
+    access_layers: list[dict[str, Any]] = []
     status_cols = []
     count_cols: list[list[list[int | None]]] = []
     for ir in irs:
@@ -400,7 +405,7 @@ def map_payload(
         st = unit_statuses(result, ind.id).reindex(codes).fillna("no_data")
         status_cols.append([STATUSES.index(s) for s in st])
         tally = {s: int((st == s).sum()) for s in STATUSES}
-        township = ind.kind == "presence" and ind.level == "township"
+        township = ind.kind in ("presence", "access") and ind.level == "township"
         per_type: list[list[int | None]] = []
         if township:
             q = _qualifying_by_unit(result, ir).reindex(codes).fillna(0).astype(int)
@@ -426,6 +431,9 @@ def map_payload(
                 row.append(qv)
                 per_type.append(row)
         count_cols.append(per_type)
+        layer = access_layer(ir, lang, gcj02=basemap == "amap") if ind.kind == "access" else None
+        if layer is not None:
+            access_layers.append(layer)
         ind_payload.append(
             {
                 "id": ind.id,
@@ -435,8 +443,14 @@ def map_payload(
                 "fraction": (
                     f"{text('units_met', lang)} {int(ir.numerator)} / {int(ir.denominator)}"
                     if ind.kind == "presence" and ir.numerator is not None and ir.denominator
+                    else f"{text('within_reach', lang)} {ir.numerator:,.0f} / {ir.denominator:,.0f}"
+                    if layer is not None
+                    and ind.access.measure == "share"
+                    and ir.numerator is not None
+                    and ir.denominator
                     else None
                 ),
+                "access": len(access_layers) - 1 if layer is not None else None,
                 "level": "township" if township else "county",
                 "types": list(ind.facility_types),
                 "minCount": ind.min_count,
@@ -522,6 +536,7 @@ def map_payload(
         "units": {"type": "FeatureCollection", "features": features},
         "counties": {"type": "FeatureCollection", "features": counties_geo},
         "facilities": facilities,
+        "access": access_layers,
         "text": {
             k: text(k, lang)
             for k in (
@@ -553,6 +568,13 @@ def map_payload(
                 "legend",
                 "facilities",
                 "note_gcj",
+                "within_reach",
+                "demand_points",
+                "catchments",
+                "nearest",
+                "residents",
+                "omitted_points",
+                "beyond_measured",
             )
         },
     }
@@ -593,7 +615,7 @@ def map_update(
 
     When only the evaluation date or the audit options change, a page already drawn for the
     same inputs can be updated in place (statuses, counts, title, legend, facility
-    in-service flags) instead of being reloaded. ``patch["key"]`` must equal the page's.
+    in-service flags, access layers) instead of being reloaded. ``patch["key"]`` must equal the page's.
     """
     full = map_payload(result, indicators, basemap=basemap, title=title, lang=lang)
     return {
@@ -606,6 +628,7 @@ def map_update(
             for f in full["units"]["features"]
         },
         "serv": full["facilities"]["serv"],
+        "access": full["access"],
     }
 
 

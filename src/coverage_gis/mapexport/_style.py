@@ -72,6 +72,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "met_word": ("已达标", "met"),
     "not_met_word": ("未达标", "not met"),
     "note_points": ("点位为设施坐标（WGS84）", "Points are facility coordinates (WGS84)"),
+    "within_reach": ("可达人口", "within reach"),
+    "demand_points": (
+        "居民点（按到最近设施的距离）",
+        "Residents (by distance to the nearest facility)",
+    ),
+    "catchments": ("设施服务范围", "Facility catchments"),
+    "nearest": ("到最近设施", "to the nearest facility"),
+    "residents": ("人数", "residents"),
+    "omitted_points": ("个较小的居民点未画出", "smaller demand points not drawn"),
+    "beyond_measured": ("超出计算范围", "beyond the measured range"),
     "note_gcj": (
         "叠加图层已转换为 GCJ-02 以配合高德底图",
         "Overlays shifted to GCJ-02 to match the AMap basemap",
