@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
@@ -243,17 +243,23 @@ def _is_unit_row(row: list[Any]) -> bool:
     return bool(filled) and all(isinstance(v, str) and _UNIT_ROW.match(v.strip()) for v in filled)
 
 
-def _combine(upper: list[Any], lower: list[Any]) -> list[Any]:
+def _combine(
+    upper: list[Any], lower: list[Any], score: Callable[[Sequence[Any]], int] = score_header
+) -> list[Any]:
     """Header cells of two rows: a recognised lower cell names its column, else the upper."""
     width = max(len(upper), len(lower))
     return [
-        (lower[c] if c < len(lower) and not _blank(lower[c]) and score_header([lower[c]]) else None)
+        (lower[c] if c < len(lower) and not _blank(lower[c]) and score([lower[c]]) else None)
         or (upper[c] if c < len(upper) else None)
         for c in range(width)
     ]
 
 
-def _find_header(rows: list[list[Any]], mapped: Iterable[str] = ()) -> tuple[int, list[Any]] | None:
+def _find_header(
+    rows: list[list[Any]],
+    mapped: Iterable[str] = (),
+    score_cells: Callable[[Sequence[Any]], int] = score_header,
+) -> tuple[int, list[Any]] | None:
     """Return (index of the last header row, merged header cells) or None.
 
     The header is the block of one to three rows (within the first rows) naming the most
@@ -261,12 +267,14 @@ def _find_header(rows: list[list[Any]], mapped: Iterable[str] = ()) -> tuple[int
     to fewer rows, then to the earlier block. Every row of a block after its first must
     itself name at least two fields and hold no numbers, so that a data row with an "x" or
     "y" in it is never taken for a header. A row of units right under the header
-    (``(度)``, ``（张）``) belongs to it.
+    (``(度)``, ``（张）``) belongs to it. ``score_cells`` counts the known fields a row of
+    cells names (default: the facility fields of :func:`~coverage_gis.io.columns.score_header`;
+    the population reader passes its own).
     """
     mapped_keys = {header_key(h) for h in mapped}
 
     def score(row: list[Any]) -> int:
-        return score_header(row) + sum(1 for c in row if header_key(c) in mapped_keys)
+        return score_cells(row) + sum(1 for c in row if header_key(c) in mapped_keys)
 
     scan = rows[:_MAX_HEADER_SCAN]
     scores = [score(r) for r in scan]
@@ -283,7 +291,7 @@ def _find_header(rows: list[list[Any]], mapped: Iterable[str] = ()) -> tuple[int
                     break
                 if not _header_like(scan[i]):
                     break
-                combined = _combine(combined, scan[j])
+                combined = _combine(combined, scan[j], score_cells)
             key = (score(combined), -k, -i)
             if best is None or key > best:
                 best, best_block = key, (j, combined)
