@@ -44,6 +44,22 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo_layers import (
+    ATTRIBUTION,
+    COMMUNITIES_OUT,
+    ROADS_OUT,
+    WATER_OUT,
+    Metric,
+    build_communities,
+    build_rivers,
+    build_roads,
+    verify_layers,
+    write_communities,
+    write_roads,
+    write_water,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 BOUNDARIES_OUT = ROOT / "data" / "boundaries" / "suzhou_townships_demo.geojson"
 XLSX_OUT = ROOT / "data" / "facilities" / "suzhou_facilities_demo.xlsx"
@@ -56,7 +72,10 @@ D1 = dt.date(2026, 11, 29)  # "today"
 METRIC_CRS = "EPSG:4549"
 INSET_M = 300.0
 
-DESCRIPTION = "示意边界，非法定界线 / Schematic boundaries, not legal boundaries"
+DESCRIPTION = (
+    "示意边界，非法定界线；县级轮廓来自 OpenStreetMap / Schematic boundaries, not legal "
+    "boundaries; county outlines from OpenStreetMap (© OpenStreetMap contributors (ODbL))"
+)
 SHEET_NAME = "设施名录"
 TITLE = "苏州市民政服务设施名录（2026年）"
 NOTE = "注：坐标为WGS84经纬度；本名录为演示数据，设施名称与位置均为虚构。"
@@ -207,83 +226,140 @@ COUNTY_OLD_SHARE = {
 LAKE_TOWNS = {"东山镇", "金庭镇", "临湖镇", "七都镇", "周庄镇", "锦溪镇", "淀山湖镇", "沙家浜镇"}
 
 # ---------------------------------------------------------------------------------------------
-# Schematic geography (lon, lat)
+# Geography (lon, lat): real county outlines (OpenStreetMap) and schematic water
 # ---------------------------------------------------------------------------------------------
 
-OUTLINE = [
-    (120.10, 31.05),
-    (120.22, 30.97),
-    (120.32, 30.89),
-    (120.40, 30.79),
-    (120.52, 30.76),
-    (120.66, 30.76),
-    (120.80, 30.79),
-    (120.90, 30.88),
-    (120.93, 30.98),
-    (121.02, 31.05),
-    (121.10, 31.14),
-    (121.16, 31.25),
-    (121.19, 31.33),
-    (121.27, 31.38),
-    (121.40, 31.47),  # Yangtze estuary, south-east end of the river frontage
-    (121.30, 31.58),
-    (121.18, 31.68),
-    (121.02, 31.77),
-    (120.90, 31.86),
-    (120.80, 31.95),
-    (120.66, 32.02),
-    (120.50, 32.05),  # Yangtze, north-west end
-    (120.38, 32.00),
-    (120.35, 31.90),
-    (120.40, 31.80),
-    (120.47, 31.72),
-    (120.45, 31.62),
-    (120.39, 31.55),
-    (120.33, 31.50),
-    (120.20, 31.47),
-    (120.05, 31.40),
-    (119.98, 31.22),
-]
+#: County-level outlines from OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0).
+COUNTIES_IN = ROOT / "data" / "boundaries" / "osm_suzhou_counties.geojson"
+#: 苏州工业园区 is the hole the nine outlines leave between 姑苏区, 相城区 and 昆山市.
+SIP = "苏州工业园区"
+#: Coverage simplification of the OSM county edges (degrees; ≈ 25 m).
+COUNTY_SIMPLIFY = 0.00025
+#: Interior township edges: vertex spacing and smooth displacement amplitude (degrees).
+CELL_STEP = 0.004
+CELL_WARP = 0.0022
+
+# 太湖: the lake's east shore inside the city (north → south, round 东山 into 东太湖 and back
+# along 吴江's shore), closed far to the west; only its part inside the outlines is used.
 LAKE_TAI = [
-    (119.93, 31.20),
-    (119.96, 31.06),
-    (120.05, 30.96),
-    (120.18, 30.92),
-    (120.31, 30.94),
-    (120.42, 30.99),
-    (120.49, 31.04),
-    (120.49, 31.10),
-    (120.46, 31.16),
-    (120.44, 31.21),
-    (120.41, 31.27),
-    (120.38, 31.33),
-    (120.34, 31.42),
-    (120.27, 31.49),
-    (120.15, 31.51),
-    (120.03, 31.46),
-    (119.96, 31.36),
+    (120.20, 31.62),
+    (120.36, 31.50),
+    (120.405, 31.455),
+    (120.395, 31.425),
+    (120.375, 31.400),
+    (120.362, 31.370),
+    (120.350, 31.340),
+    (120.335, 31.310),
+    (120.332, 31.285),
+    (120.345, 31.265),
+    (120.375, 31.255),
+    (120.395, 31.240),
+    (120.405, 31.215),
+    (120.425, 31.195),
+    (120.440, 31.170),
+    (120.445, 31.145),
+    (120.452, 31.126),  # 东山 neck, west side
+    (120.420, 31.117),
+    (120.390, 31.110),
+    (120.365, 31.098),
+    (120.348, 31.075),
+    (120.352, 31.047),
+    (120.370, 31.027),
+    (120.400, 31.016),
+    (120.430, 31.018),
+    (120.460, 31.030),
+    (120.485, 31.050),
+    (120.500, 31.075),
+    (120.515, 31.095),  # 东山 neck, east side: 东太湖 begins
+    (120.540, 31.110),
+    (120.570, 31.118),
+    (120.595, 31.112),
+    (120.605, 31.095),
+    (120.595, 31.070),
+    (120.570, 31.050),
+    (120.545, 31.030),
+    (120.510, 31.005),
+    (120.470, 30.985),
+    (120.430, 30.970),
+    (120.390, 30.958),
+    (120.350, 30.945),
+    (120.300, 30.925),
+    (120.100, 30.850),
+    (119.750, 30.950),
+    (119.750, 31.550),
 ]
+#: 金庭镇 (西山岛), an island in the lake.
 JINTING_ISLAND = [
     (120.225, 31.105),
     (120.255, 31.075),
     (120.300, 31.080),
-    (120.325, 31.110),
-    (120.315, 31.160),
+    (120.322, 31.110),
+    (120.313, 31.160),
     (120.270, 31.180),
     (120.230, 31.150),
 ]
+#: 东山镇: the mainland south-west of this line across the peninsula's neck.
 DONGSHAN_PENINSULA = [
-    (120.520, 31.070),
-    (120.500, 31.050),
-    (120.440, 31.030),
-    (120.380, 31.035),
-    (120.350, 31.065),
-    (120.375, 31.100),
-    (120.440, 31.112),
-    (120.500, 31.100),
-    (120.520, 31.090),
+    (120.452, 31.128),
+    (120.300, 31.140),
+    (120.300, 30.990),
+    (120.560, 30.990),
+    (120.517, 31.094),
+    (120.484, 31.112),
 ]
-SPECIAL_CELLS = {"东山镇": DONGSHAN_PENINSULA, "金庭镇": JINTING_ISLAND}
+#: 阳澄湖 between 相城区, 苏州工业园区 and 昆山市: the narrow 西湖 and 中湖/东湖 as one lobe.
+YANGCHENG_LAKE = [
+    (120.740, 31.470),
+    (120.725, 31.455),
+    (120.728, 31.430),
+    (120.738, 31.405),
+    (120.748, 31.395),
+    (120.756, 31.412),
+    (120.754, 31.437),
+    (120.763, 31.450),  # 西湖 | 中湖/东湖
+    (120.772, 31.432),
+    (120.778, 31.405),
+    (120.790, 31.385),
+    (120.812, 31.365),
+    (120.828, 31.362),
+    (120.842, 31.382),
+    (120.848, 31.415),
+    (120.840, 31.445),
+    (120.822, 31.468),
+    (120.795, 31.478),
+    (120.765, 31.476),
+]
+#: 长江 south shore (west → east, 张家港 → 常熟 → 太仓); the outlines reach mid-river, so the
+#: strip between this line and the outlines' northern edge is cut out as river.
+YANGTZE_SHORE = [
+    (120.330, 31.940),
+    (120.375, 31.952),
+    (120.410, 31.972),
+    (120.450, 31.985),
+    (120.500, 31.990),
+    (120.550, 31.985),
+    (120.600, 31.972),
+    (120.650, 31.958),
+    (120.700, 31.940),
+    (120.750, 31.915),
+    (120.790, 31.890),
+    (120.830, 31.860),
+    (120.860, 31.830),
+    (120.890, 31.805),
+    (120.930, 31.785),
+    (120.980, 31.765),
+    (121.030, 31.740),
+    (121.070, 31.715),
+    (121.110, 31.685),
+    (121.160, 31.645),
+    (121.210, 31.605),
+    (121.250, 31.570),
+    (121.275, 31.540),
+    (121.295, 31.515),
+    (121.310, 31.500),
+    (121.340, 31.470),
+]
+YANGTZE_FAR = [(121.70, 31.40), (121.70, 32.40), (120.30, 32.40)]
 
 # ---------------------------------------------------------------------------------------------
 # Facility calibration targets: (type code, date) -> covered units / counties
@@ -350,6 +426,9 @@ EXPECTED_COUNTS: list[tuple[str, str, dt.date, int, int]] = [
     ("B2-aging-showroom", "aging_showroom", D1, 10, 10),
     ("B3-child-care-home", "child_care_home", D1, 65, 88),
 ]
+#: Neighbour pairs of the former schematic cells; the quirk builder's random stream advances
+#: as if it shuffled that many, so the facility list does not depend on the geometry.
+LEGACY_PAIRS = 121
 NURSING_SHARE_D0 = 0.750
 NURSING_SHARE_D1 = 0.770
 BEDS_PER_1000_TARGET = 36.0
@@ -427,19 +506,74 @@ def rand_date(rng: np.random.Generator, start: dt.date, end: dt.date) -> dt.date
     return dt.date.fromordinal(int(rng.integers(start.toordinal(), end.toordinal() + 1)))
 
 
-def ring(coords: Sequence[tuple[float, float]], rng: np.random.Generator, wiggle: float) -> Polygon:
-    """Polygon from hand-drawn vertices, densified and given a smooth irregular edge."""
+def smooth_noise(
+    n: int, rng: np.random.Generator, sigma: float, width: int, closed: bool
+) -> np.ndarray:
+    """``n``×2 smooth random offsets (Gaussian-filtered white noise, std ≈ ``sigma``)."""
+    k = np.exp(-0.5 * (np.arange(-2 * width, 2 * width + 1) / width) ** 2)
+    k /= k.sum()
+    noise = rng.normal(0.0, 1.0, size=(n, 2))
+    out = np.empty_like(noise)
+    pad = len(k) // 2
+    for axis in range(2):
+        col = noise[:, axis]
+        if closed:
+            padded = np.concatenate([col[-pad:], col, col[:pad]])
+        else:
+            padded = np.concatenate([col[:pad][::-1], col, col[-pad:][::-1]])
+        out[:, axis] = np.convolve(padded, k, mode="valid")[:n]
+    scale = out.std() or 1.0
+    return out * (sigma / scale)
+
+
+def ring(
+    coords: Sequence[tuple[float, float]],
+    rng: np.random.Generator,
+    wiggle: float,
+    step: float = 0.015,
+    width: int = 1,
+) -> Polygon:
+    """Polygon from hand-drawn vertices, densified to ``step`` and given a smooth irregular edge."""
     poly = Polygon(coords)
-    dense = np.asarray(shapely.segmentize(poly, 0.015).exterior.coords)[:-1]
+    dense = np.asarray(shapely.segmentize(poly, step).exterior.coords)[:-1]
     if wiggle > 0:
-        noise = rng.normal(0.0, wiggle, size=dense.shape)
-        kernel = np.array([0.25, 0.5, 0.25])
-        for axis in range(2):
-            padded = np.concatenate([noise[-1:, axis], noise[:, axis], noise[:1, axis]])
-            noise[:, axis] = np.convolve(padded, kernel, mode="valid")
-        dense = dense + noise
+        dense = dense + smooth_noise(len(dense), rng, wiggle, width, closed=True)
     out = shapely.make_valid(Polygon(dense))
     return largest_part(out)
+
+
+def wiggle_line(
+    coords: Sequence[tuple[float, float]], rng: np.random.Generator, wiggle: float, step: float
+) -> np.ndarray:
+    """A hand-drawn open line, densified to ``step``, with smooth offsets (end points kept)."""
+    dense = np.asarray(shapely.segmentize(shapely.LineString(coords), step).coords)
+    noise = smooth_noise(len(dense), rng, wiggle, 3, closed=False)
+    noise[[0, -1]] = 0.0
+    return dense + noise
+
+
+class Warp:
+    """A smooth displacement field (sum of sinusoids) applied to interior township edges.
+
+    The same position always moves the same way, so edges shared by two cells stay shared;
+    the field's gradient stays well below 1, so the warped cells still tile the plane.
+    """
+
+    def __init__(self, rng: np.random.Generator, amplitude: float) -> None:
+        n = 4
+        self.k = rng.normal(0.0, 1.0, size=(2, n, 2))
+        self.k /= np.linalg.norm(self.k, axis=2, keepdims=True)
+        self.k *= (2 * np.pi / rng.uniform(0.03, 0.09, size=(2, n)))[..., None]
+        self.phase = rng.uniform(0, 2 * np.pi, size=(2, n))
+        self.amp = amplitude / np.sqrt(n / 2)
+
+    def __call__(self, xy: np.ndarray) -> np.ndarray:
+        """Displaced copy of an ``m``×2 coordinate array."""
+        out = xy.copy()
+        for axis in range(2):
+            arg = xy @ self.k[axis].T + self.phase[axis]
+            out[:, axis] += self.amp * np.sin(arg).sum(axis=1)
+        return out
 
 
 def largest_part(geom: BaseGeometry) -> Polygon:
@@ -456,13 +590,50 @@ def polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(parts) if parts else Polygon()
 
 
-def voronoi_cells(points: Sequence[Point], region: BaseGeometry) -> list[BaseGeometry]:
-    """Voronoi cells of ``points`` (in input order) clipped to ``region``."""
+def voronoi_cells(
+    points: Sequence[Point], region: BaseGeometry, warp: Warp | None = None
+) -> list[BaseGeometry]:
+    """Voronoi cells of ``points`` (in input order) clipped to ``region``.
+
+    With ``warp`` the cells' edges are densified to ``CELL_STEP`` and displaced by the
+    field before clipping, so interior edges are smooth curves rather than straight lines.
+    """
     if len(points) == 1:
         return [region]
-    env = region.envelope.buffer(1.0)
+    env = region.envelope.buffer(0.2)
     vor = shapely.voronoi_polygons(shapely.MultiPoint(points), extend_to=env, ordered=True)
-    return [polygonal(cell.intersection(region)) for cell in vor.geoms]
+    cells = list(vor.geoms)
+    if warp is not None:
+        cells = [
+            shapely.make_valid(shapely.transform(shapely.segmentize(c, CELL_STEP), warp))
+            for c in cells
+        ]
+    return [polygonal(cell.intersection(region)) for cell in cells]
+
+
+def one_piece(cells: list[BaseGeometry], seeds: Sequence[Point]) -> list[BaseGeometry]:
+    """Give detached bits of a cell to the neighbouring cell with the longest shared edge."""
+    cells = list(cells)
+    for _ in range(5):
+        moved = False
+        for i, g in enumerate(cells):
+            parts = list(getattr(g, "geoms", [g]))
+            if len(parts) <= 1:
+                continue
+            keep = max(parts, key=lambda p, s=seeds[i]: (p.contains(s), p.area))
+            cells[i] = keep
+            for part in parts:
+                if part is keep:
+                    continue
+                best = max(
+                    (j for j in range(len(cells)) if j != i),
+                    key=lambda j, p=part: p.boundary.intersection(cells[j].buffer(1e-7)).length,
+                )
+                cells[best] = shapely.union_all([cells[best], part])
+                moved = True
+        if not moved:
+            break
+    return cells
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,72 +659,101 @@ def load_units() -> pd.DataFrame:
     return df
 
 
-def build_boundaries(units: pd.DataFrame, rng: np.random.Generator) -> list[BaseGeometry]:
-    """Schematic township cells (in unit order) that tile the land of the city."""
-    outline = ring(OUTLINE, rng, 0.006)
-    lake = ring(LAKE_TAI, rng, 0.005)
-    specials = {name: ring(c, rng, 0.003) for name, c in SPECIAL_CELLS.items()}
-    specials = {k: polygonal(v.intersection(outline)) for k, v in specials.items()}
-    # Keep the peninsula clear of the island.
-    specials["东山镇"] = polygonal(specials["东山镇"].difference(specials["金庭镇"].buffer(0.01)))
-    main_land = largest_part(outline.difference(lake))
-    main_land = largest_part(main_land.difference(shapely.union_all(list(specials.values()))))
+@dataclass
+class Geography:
+    """The township cells (in unit order), the county land regions and the water cut out."""
 
-    is_special = units["name"].isin(list(SPECIAL_CELLS))
+    cells: list[BaseGeometry]
+    land: dict[str, BaseGeometry]
+    water: dict[str, BaseGeometry]  # 太湖, 阳澄湖, 长江 (the parts inside the outlines)
+    counties: dict[str, BaseGeometry]  # simplified outlines incl. 苏州工业园区
+
+
+def county_regions() -> dict[str, BaseGeometry]:
+    """The nine OSM outlines (coverage-simplified) plus 苏州工业园区 (the hole they leave)."""
+    doc = json.loads(COUNTIES_IN.read_text(encoding="utf-8"))
+    names = [f["properties"]["name"] for f in doc["features"]]
+    # 昆山市 carries a tiny nested shell: union the parts of each outline.
+    geoms = [
+        shapely.union_all(shapely.get_parts(shapely.from_geojson(json.dumps(f["geometry"]))))
+        for f in doc["features"]
+    ]
+    geoms = [largest_part(g) for g in geoms]
+    simple = shapely.coverage_simplify(np.array(geoms, dtype=object), COUNTY_SIMPLIFY)
+    simple = [shapely.set_precision(g, 1e-6) for g in simple]
+    union = shapely.union_all(simple)
+    holes = [Polygon(h) for h in largest_part(union).interiors]
+    sip = max(holes, key=lambda h: h.area)
+    out = dict(zip(names, simple, strict=True))
+    out[SIP] = sip
+    return out
+
+
+def build_geography(units: pd.DataFrame, rng: np.random.Generator) -> Geography:
+    """Township cells inside the real county outlines, with 太湖, 阳澄湖 and 长江 cut out."""
+    counties = county_regions()
+    island = ring(JINTING_ISLAND, rng, 0.0015, step=0.003, width=3)
+    lake = ring(LAKE_TAI, rng, 0.0012, step=0.003, width=3).difference(island.buffer(0.003))
+    yangcheng = ring(YANGCHENG_LAKE, rng, 0.0008, step=0.002, width=3)
+    shore = wiggle_line(YANGTZE_SHORE, rng, 0.0012, 0.003)
+    river = shapely.make_valid(Polygon([*map(tuple, shore), *YANGTZE_FAR]))
+    cut = {"太湖": lake, "阳澄湖": yangcheng, "长江": river}
+    water_cut = shapely.union_all(list(cut.values()))
+
+    land: dict[str, BaseGeometry] = {}
+    for c, reg in counties.items():
+        parts = [p for p in shapely.get_parts(polygonal(reg.difference(water_cut)))]
+        keep = [max(parts, key=lambda p: p.area)]
+        if c == "吴中区":
+            keep += [p for p in parts if p is not keep[0] and p.intersects(island)]
+        land[c] = shapely.union_all(keep)
     pos = [Point(x, y) for x, y in zip(units["lon"], units["lat"], strict=True)]
-
-    # 1) County regions: Voronoi of the approximate unit positions, unioned by county.
-    ordinary = [i for i in range(len(units)) if not is_special.iloc[i]]
-    cells = voronoi_cells([pos[i] for i in ordinary], main_land)
-    counties = list(dict.fromkeys(units["county"]))
-    region: dict[str, BaseGeometry] = {}
-    for c in counties:
-        region[c] = shapely.union_all(
-            [cells[k] for k, i in enumerate(ordinary) if units["county"].iloc[i] == c]
-        )
-    # Make each county one piece: hand detached bits to the neighbour with the longest border.
-    for c in counties:
-        parts = list(getattr(region[c], "geoms", [region[c]]))
-        if len(parts) <= 1:
-            continue
-        keep = max(parts, key=lambda g: g.area)
-        region[c] = keep
-        for part in parts:
-            if part is keep:
-                continue
-            best = max(
-                (o for o in counties if o != c),
-                key=lambda o, p=part: p.boundary.intersection(region[o].boundary).length,
-            )
-            region[best] = shapely.union_all([region[best], part])
-
-    # 2) Township cells inside each county: Lloyd-relaxed Voronoi of the approximate positions.
+    warp = Warp(rng, CELL_WARP)
     out: list[BaseGeometry] = [Polygon()] * len(units)
-    for c in counties:
-        idx = [i for i in ordinary if units["county"].iloc[i] == c]
-        reg = region[c]
+    for c in dict.fromkeys(units["county"]):
+        idx = [i for i in range(len(units)) if units["county"].iloc[i] == c]
+        reg = land[c]
+        if c == "吴中区":  # 金庭镇 is the island, 东山镇 the peninsula
+            parts = list(shapely.get_parts(reg))
+            main = max(parts, key=lambda p: p.area)
+            isl = shapely.union_all([p for p in parts if p is not main])
+            dong = ring(DONGSHAN_PENINSULA, rng, 0.0006, step=0.002, width=3)
+            dongshan = largest_part(main.intersection(dong))
+            reg = largest_part(main.difference(dongshan))
+            special = {"金庭镇": isl, "东山镇": dongshan}
+            for i in idx:
+                if units["name"].iloc[i] in special:
+                    out[i] = special[units["name"].iloc[i]]
+            idx = [i for i in idx if units["name"].iloc[i] not in special]
         inner = reg.buffer(-0.004)
-        seeds = []
-        for i in idx:
-            p = pos[i]
-            if not inner.contains(p):
-                p = nearest_points(inner, p)[0]
-            seeds.append(p)
+        inner = largest_part(inner) if not inner.is_empty else reg
+        seeds = [
+            pos[i] if inner.contains(pos[i]) else nearest_points(inner, pos[i])[0] for i in idx
+        ]
         for _ in range(3):
             cl = voronoi_cells(seeds, reg)
             seeds = [
                 Point(0.5 * s.x + 0.5 * g.centroid.x, 0.5 * s.y + 0.5 * g.centroid.y)
-                if reg.contains(g.centroid)
+                if not g.is_empty and reg.contains(g.centroid)
                 else s
                 for s, g in zip(seeds, cl, strict=True)
             ]
-        for i, g in zip(idx, voronoi_cells(seeds, reg), strict=True):
+        cells = one_piece(voronoi_cells(seeds, reg, warp), seeds)
+        for i, g in zip(idx, cells, strict=True):
             out[i] = g
-    for i in np.flatnonzero(is_special.to_numpy()):
-        out[i] = specials[units["name"].iloc[i]]
-
-    # 3) Snap to a 1e-6 degree grid and rebuild as an exact coverage.
-    return make_coverage(out)
+    # Snap to a 1e-6 degree grid and rebuild as an exact coverage.
+    cells = make_coverage(out)
+    # Water: what the outlines hold beyond the final cells, named by the cut it came from.
+    city = shapely.union_all(list(counties.values()), grid_size=1e-6)
+    water_all = polygonal(shapely.difference(city, shapely.union_all(cells), grid_size=1e-6))
+    water: dict[str, list[BaseGeometry]] = {k: [] for k in cut}
+    for part in shapely.get_parts(water_all):
+        if part.area < 1e-9:
+            continue
+        name = max(cut, key=lambda k, p=part: p.intersection(cut[k]).area)
+        water[name].append(part)
+    water_g = {k: shapely.union_all(v, grid_size=1e-6) for k, v in water.items()}
+    return Geography(cells, land, water_g, counties)
 
 
 def make_coverage(cells: list[BaseGeometry], grid: float = 1e-6) -> list[BaseGeometry]:
@@ -641,6 +841,8 @@ def write_geojson(units: pd.DataFrame, geoms: list[BaseGeometry], path: Path) ->
         "type": "FeatureCollection",
         "name": "suzhou_townships_demo",
         "description": DESCRIPTION,
+        "attribution": ATTRIBUTION,
+        "license": "ODbL-1.0",
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
         "features": feats,
     }
@@ -1018,7 +1220,11 @@ class Builder:
                 same_county = units["county"].iloc[u] == units["county"].iloc[v]
                 if u < v and same_county and geoms[u].intersection(geoms[v]).length > 0.02:
                     pairs.append((int(u), int(v)))
-        self.rng.shuffle(pairs)
+        # The pairs depend on the geometry; shuffle them with their own generator and keep
+        # the main stream where it was when the cells were schematic (a shuffle of 121
+        # pairs), so the facility rows drawn after this (beds …) stay the same.
+        np.random.default_rng(SEED + 4).shuffle(pairs)
+        self.rng.shuffle(list(range(LEGACY_PAIRS)))
         plan = ["elderly_institution", "elderly_institution", "elderly_institution"]
         plan += ["mental_rehab_station", "social_work_station"]
         used: set[int] = set()
@@ -1236,10 +1442,13 @@ def verify(units_path: Path, csv_path: Path, xlsx_path: Path, types: list[dict])
     if not shapely.coverage_is_valid(geoms):
         print("boundaries are not a valid coverage (overlaps or mismatched edges)")
         ok = False
-    union = shapely.union_all(geoms)
+    # Holes in the union must be water (阳澄湖 in the mainland); none may be a gap.
+    water = gpd.read_file(WATER_OUT)
+    lakes = water.loc[water["kind"] == "lake", "geometry"].to_numpy()
+    union = shapely.union_all([*geoms, *lakes])
     holes = sum(len(p.interiors) for p in getattr(union, "geoms", [union]))
     parts = len(getattr(union, "geoms", [union]))
-    if holes or parts != 2:  # the mainland and the 金庭 island, no gaps
+    if holes or parts != 1:  # land and lakes form one piece (金庭 island sits in 太湖)
         print(f"union of units: {parts} parts, {holes} holes")
         ok = False
     if holes:
@@ -1331,14 +1540,31 @@ def verify(units_path: Path, csv_path: Path, xlsx_path: Path, types: list[dict])
     return ok
 
 
+def write_layers(units: pd.DataFrame, geo: Geography) -> dict[str, object]:
+    """Write the schematic water, road and community layers derived from the cells."""
+    m = Metric()
+    land = shapely.union_all(geo.cells)
+    rivers = build_rivers(land, np.random.default_rng(SEED + 11), m)
+    write_water(geo.water, rivers, WATER_OUT)
+    roads, stats = build_roads(
+        units, geo.cells, geo.water, rivers, np.random.default_rng(SEED + 12), m
+    )
+    write_roads(roads, ROADS_OUT)
+    com = build_communities(units, geo.cells, rivers, np.random.default_rng(SEED + 13), m)
+    quirks = write_communities(com, np.random.default_rng(SEED + 14), COMMUNITIES_OUT)
+    return {**stats, "communities": len(com), **quirks}
+
+
 def main() -> int:
     """Generate, write and verify the demo data."""
     rng = np.random.default_rng(SEED)
     types = tomllib.loads(FACILITY_TYPES.read_text(encoding="utf-8"))["facility_type"]
     units = load_units()
-    geoms = build_boundaries(units, np.random.default_rng(SEED + 1))
+    geo = build_geography(units, np.random.default_rng(SEED + 1))
+    geoms = geo.cells
     units = unit_populations(units, np.random.default_rng(SEED + 2))
     write_geojson(units, geoms, BOUNDARIES_OUT)
+    layer_stats = write_layers(units, geo)
 
     sampler = Sampler(geoms, np.random.default_rng(SEED + 3))
     b = Builder(units, types, sampler, rng)
@@ -1362,9 +1588,11 @@ def main() -> int:
         if not f.type_code.startswith("_") and f.type_value != b.types[f.type_code]["name_zh"]
     )
     print(f"  {'type_alias':<20} {n_alias:>4} rows ({100 * n_alias / len(rows):.1f}%)")
-    for p in (BOUNDARIES_OUT, XLSX_OUT, CSV_OUT):
+    print("Schematic layers:", ", ".join(f"{k} {v}" for k, v in layer_stats.items()))
+    for p in (BOUNDARIES_OUT, XLSX_OUT, CSV_OUT, WATER_OUT, ROADS_OUT, COMMUNITIES_OUT):
         print(f"wrote {p.relative_to(ROOT)} ({p.stat().st_size / 1024:.0f} KB)")
     ok = verify(BOUNDARIES_OUT, CSV_OUT, XLSX_OUT, types)
+    ok &= verify_layers(BOUNDARIES_OUT, WATER_OUT, ROADS_OUT, COMMUNITIES_OUT)
     print("calibration OK" if ok else "CALIBRATION FAILED")
     return 0 if ok else 1
 
