@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coverage_gis import __version__
+from coverage_gis._paths import data_path
 from coverage_gis.export_safety import bidi_isolate
 from coverage_gis.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
 
@@ -145,6 +146,11 @@ def summary_data(result: AuditResult) -> SummaryData:
     notes = []
     if result.schematic_boundaries:
         notes.append("示意边界，非法定界线 / schematic boundaries, not legal boundaries")
+    demo = data_path("boundaries", "suzhou_townships_demo.geojson").resolve()
+    if any(
+        i.get("role") == "boundaries" and Path(i["path"]).resolve() == demo for i in result.inputs
+    ):
+        notes.append("© OpenStreetMap contributors (ODbL)")  # demo townships: OSM-derived
     notes.append(
         f"详见 coverage_report.xlsx（指标汇总、镇街矩阵、缺口清单、县级汇总）· "
         f"{bidi_isolate(cat.name_zh)}（{bidi_isolate(cat.version)}）· coverage-gis {__version__}"

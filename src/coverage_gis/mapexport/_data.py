@@ -19,10 +19,12 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
+from coverage_gis._paths import data_path
 from coverage_gis.errors import InputError
 from coverage_gis.export_safety import bidi_isolate
 from coverage_gis.mapexport._access import access_layer
 from coverage_gis.mapexport._style import (
+    OSM_ATTRIBUTION,
     SCHEMATIC_NOTE,
     STATUS_STYLE,
     STATUSES,
@@ -184,6 +186,11 @@ def _source_line(result: AuditResult, lang: Lang) -> str:
         parts.append("、".join(fac) if lang == "zh" else ", ".join(fac))
     if bnd:
         parts.append(f"{text('boundaries', lang)} {', '.join(bnd)}")
+    demo = data_path("boundaries", "suzhou_townships_demo.geojson").resolve()
+    if any(
+        i.get("role") == "boundaries" and Path(i["path"]).resolve() == demo for i in result.inputs
+    ):
+        parts.append(OSM_ATTRIBUTION)  # the demo townships are derived from OSM outlines
     if not parts:
         parts.append("—")
     sep = "；" if lang == "zh" else "; "

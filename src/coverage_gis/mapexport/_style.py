@@ -28,6 +28,8 @@ SCHEMATIC_NOTE: tuple[str, str] = (
     "示意边界，非法定界线",
     "Schematic boundaries, not legal boundaries",
 )
+#: Credit line of the demo boundaries (cut inside OpenStreetMap county outlines, ODbL 1.0).
+OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 
 #: Interface texts (zh, en) used by the page and the static map.
 TEXTS: dict[str, tuple[str, str]] = {
