@@ -465,3 +465,19 @@ def test_units_small_unit_fractional_values_and_bad_fields():
     missing = _findings(d, "units_field_missing")
     assert list(missing["column"]) == ["households"]
     assert list(d.weights.columns) == ["population", "pop_60plus"]
+
+
+def test_total_detection_spares_communities_and_reads_unit_codes(tmp_path):
+    p = _csv(
+        tmp_path,
+        "村名称,镇(街道)代码,常住人口\n"
+        "计家村,320506104000,800\n"  # a village whose name holds 计 is not a total
+        "合计村,320506104,700\n"
+        "东山镇小计,,1500\n"
+        "总  计,,1500\n",
+    )
+    d = read_population_table(p)
+    assert list(d.name) == ["计家村", "合计村"]
+    assert list(d.unit_code) == ["320506104", "320506104"]  # 12-digit statistical form → 9
+    assert d.accounting["excluded_total_row"].iloc[0] == 2
+    assert np.isnan(d.lon).all()  # placed by the unit code

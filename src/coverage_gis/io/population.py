@@ -435,30 +435,41 @@ def _texts(col: np.ndarray) -> np.ndarray:
 
 
 def _total_rows(columns: list[np.ndarray], positions: Sequence[int]) -> np.ndarray:
-    """Rows naming a total or subtotal (合计 …) in one of the given columns."""
+    """Rows naming a total or subtotal (合计 …) in one of the given columns.
+
+    Distinct text values are screened in Arrow for 计/总数; only those few are matched.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     n = len(columns[0]) if columns else 0
     mask = np.zeros(n, dtype=bool)
     for p in dict.fromkeys(positions):
         codes, uniques = pd.factorize(columns[p], use_na_sentinel=True)
-        hit = np.array(
-            [
-                isinstance(u, str) and bool(_TOTAL_RE.match(re.sub(r"\s+", "", cell_text(u) or "")))
-                for u in uniques
-            ]
-            + [False],
-            dtype=bool,
-        )
+        u = np.asarray(uniques, dtype=object)
+        is_text = np.fromiter((type(v) is str for v in u), dtype=bool, count=len(u))
+        hit = np.zeros(len(u) + 1, dtype=bool)
+        text_pos = np.flatnonzero(is_text)
+        if len(text_pos):
+            arr = pa.array(u[text_pos].tolist(), type=pa.string())
+            screened = pc.match_substring_regex(arr, "计|計|总数").to_numpy(zero_copy_only=False)
+            for k in text_pos[screened]:
+                hit[k] = bool(_TOTAL_RE.match(re.sub(r"\s+", "", cell_text(u[k]) or "")))
         mask |= hit[np.where(codes < 0, len(uniques), codes)]
     return mask
 
 
 def _unit_code_text(col: np.ndarray) -> np.ndarray:
     """Township codes as text; a 12-digit statistical code ending in 000 gives 9 digits."""
-    t = _texts(col)
-    for i, v in enumerate(t):  # few distinct values; cheap
-        if v is not None and len(v) == 12 and v.isdigit() and v.endswith("000"):
-            t[i] = v[:9]
-    return t
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    texts = [cell_text(u) for u in uniques]
+    table[:-1] = [
+        t[:9] if t is not None and len(t) == 12 and t.isdigit() and t.endswith("000") else t
+        for t in texts
+    ]
+    table[-1] = None
+    return table[np.where(codes < 0, len(uniques), codes)]
 
 
 def _require(
@@ -586,7 +597,7 @@ def _part_from_columns(
                     column=shown(fld),
                 )
             )
-        cells = [cell_text(v) for v in col] if (status != OK).any() else None
+        cells = _texts(col) if (status != OK).any() else None
         label_zh, label_en = POPULATION_FIELDS[fld]
         blank = status == BLANK
         if fld == primary:
