@@ -491,7 +491,7 @@ def build_communities(
     for i, g in enumerate(cells):
         u = units.iloc[i]
         pop, old, hh = int(u["population"]), int(u["pop_60plus"]), int(u["households"])
-        n = int(np.clip(round(pop / 30000) + rng.integers(-2, 3), 10, 25))
+        n = int(np.clip(round(pop / 8000) + rng.integers(-3, 4), 10, 25))
         area = m.to_m(g).buffer(-80).difference(river_m)
         x0, y0, x1, y1 = area.bounds
         pts: list[tuple[float, float]] = []

@@ -1,17 +1,22 @@
 """Generate the embedded Suzhou demo data (schematic boundaries and a facility list).
 
-示意数据生成脚本：生成苏州市 93 个镇(街道)级单元的示意边界和一份虚构的民政服务设施名录，
-并按《苏州市“十四五”民政事业发展规划》的 2020 基准值与“今天”（2026-11-29）的进度校准。
+示意数据生成脚本：在 OpenStreetMap 县级轮廓内生成苏州市 93 个镇(街道)级单元的示意边界（切出太湖、
+阳澄湖与长江水域），一份虚构的民政服务设施名录（按《苏州市“十四五”民政事业发展规划》的 2020 基准值
+与“今天”（2026-11-29）的进度校准），以及示意水域、路网和村(社区)人口图层（见 ``demo_layers.py``）。
 
 Outputs (relative to the repository root)::
 
-    data/boundaries/suzhou_townships_demo.geojson
+    data/boundaries/suzhou_townships_demo.geojson   (from data/boundaries/osm_suzhou_counties.geojson,
+                                                     © OpenStreetMap contributors, ODbL 1.0)
     data/facilities/suzhou_facilities_demo.xlsx
     data/facilities/suzhou_facilities_demo.csv
+    data/water/suzhou_water_demo.geojson
+    data/roads/suzhou_roads_demo.gpkg
+    data/population/suzhou_communities_demo.csv
 
 The script is deterministic (seeded ``numpy`` RNG, fixed file timestamps), needs no network
-and verifies the calibration at the end with its own simple counting; it exits with status 1
-when a calibrated number is off.
+and nothing outside the repository, and verifies the calibration (and the layers' sums and
+placements) at the end with its own simple counting; it exits with status 1 when a number is off.
 
 Run::
 
