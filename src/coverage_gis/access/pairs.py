@@ -1,0 +1,99 @@
+"""Demand–facility pairs within a distance: the one currency of the distance modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Pairs"]
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Sparse demand–facility distances (every pair not listed is farther than measured).
+
+    Attributes
+    ----------
+    demand, facility
+        Positions (int64) of each pair's demand point and facility.
+    dist_m
+        The pair's distance in metres along the mode that measured it.
+    n_demand, n_facility
+        Sizes of the demand and facility sets.
+    near_facility, near_m
+        Optional: each demand point's nearest facility and distance measured without the
+        pairs' limit (the straight-line mode gets them from one k-d tree query); when
+        absent, :meth:`nearest` derives them from the pairs.
+    """
+
+    demand: np.ndarray
+    facility: np.ndarray
+    dist_m: np.ndarray
+    n_demand: int
+    n_facility: int
+    near_facility: np.ndarray | None = None
+    near_m: np.ndarray | None = None
+
+    @classmethod
+    def empty(cls, n_demand: int, n_facility: int) -> Pairs:
+        """No pair within reach."""
+        z = np.empty(0, dtype=np.int64)
+        return cls(z, z.copy(), np.empty(0, dtype=float), int(n_demand), int(n_facility))
+
+    def __len__(self) -> int:
+        return len(self.dist_m)
+
+    def nearest(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each demand point's nearest facility and distance (``-1``/``inf`` if none).
+
+        Ties go to the facility listed first (lowest position), so results do not depend
+        on the order in which pairs were found.
+        """
+        if self.near_facility is not None and self.near_m is not None:
+            return self.near_facility, self.near_m
+        fac = np.full(self.n_demand, -1, dtype=np.int64)
+        dist = np.full(self.n_demand, np.inf)
+        if len(self):
+            order = np.lexsort((self.facility, self.dist_m, self.demand))
+            d = self.demand[order]
+            first = np.r_[True, d[1:] != d[:-1]]
+            fac[d[first]] = self.facility[order][first]
+            dist[d[first]] = self.dist_m[order][first]
+        return fac, dist
+
+    def within(self, metres: float) -> Pairs:
+        """The pairs at most ``metres`` apart."""
+        return self.subset(self.dist_m <= metres)
+
+    def subset(self, keep: np.ndarray) -> Pairs:
+        """The pairs selected by the boolean mask ``keep`` (without the unlimited nearest)."""
+        return Pairs(
+            self.demand[keep],
+            self.facility[keep],
+            self.dist_m[keep],
+            self.n_demand,
+            self.n_facility,
+        )
+
+    def reached(self) -> np.ndarray:
+        """Boolean per demand point: at least one facility in a pair."""
+        out = np.zeros(self.n_demand, dtype=bool)
+        out[self.demand] = True
+        return out
+
+    def demand_reached(self, weight: np.ndarray) -> np.ndarray:
+        """Per facility, the sum of ``weight`` over the demand points it pairs with."""
+        return np.bincount(
+            self.facility,
+            weights=np.asarray(weight, dtype=float)[self.demand],
+            minlength=self.n_facility,
+        )
+
+    def to_sparse(self) -> sp.csr_matrix:
+        """A ``n_demand × n_facility`` CSR matrix of distances (0 m pairs stored as 1e-9)."""
+        return sp.csr_matrix(
+            (np.maximum(self.dist_m, 1e-9), (self.demand, self.facility)),
+            shape=(self.n_demand, self.n_facility),
+        )
