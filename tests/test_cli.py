@@ -118,7 +118,7 @@ def test_bad_input_exits_2_with_bilingual_location(inputs, tmp_path, capsys):
     )
     assert code == 0
     acc = pd.read_csv(tmp_path / "o" / "indicators.csv")
-    assert len(acc) == 25
+    assert len(acc) == 29
 
 
 @pytest.mark.parametrize(
@@ -181,7 +181,7 @@ def test_batch_writes_one_folder_per_date_and_a_trend(inputs, tmp_path):
 def test_catalog_command_lists_indicators(capsys):
     assert main(["catalog", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert len(data["indicators"]) == 25 and data["facility_types"][0]["code"]
+    assert len(data["indicators"]) == 29 and data["facility_types"][0]["code"]
 
 
 def test_audit_json_is_compact_only_for_national_results(monkeypatch, catalog):

@@ -23,6 +23,7 @@ from coverage_gis.export_xlsx import (
 )
 from coverage_gis.results import MANUAL_PENDING_ZH, AuditOptions, AuditResult
 from coverage_gis.workflow import (
+    demo_access_paths,
     demo_boundaries_path,
     demo_facilities_paths,
     load_inputs,
@@ -185,6 +186,9 @@ def check_workbook(path: Path, result: AuditResult) -> dict[str, int]:
         if r.status == "manual_missing":
             assert row["当前值 value"] == MANUAL_PENDING_ZH
             assert row["是否达标 met"] == MET_TEXT["manual_missing"]
+        elif r.status == "no_data":  # e.g. a network access indicator with no roads given
+            assert row["当前值 value"] == "无数据", ind.id
+            assert row["是否达标 met"] == MET_TEXT["no_data"]
         else:
             assert close(row["当前值 value"], r.value), ind.id
             assert close(row["差距 gap"], r.gap), ind.id
@@ -378,10 +382,11 @@ def test_demo_command_writes_workbook_summary_and_charts(tmp_path, capsys):
     code = main(["audit", "--demo", "--as-of", day, "--format", "xlsx", "--out", str(out), "-q"])
     assert code == 0
     capsys.readouterr()
-    result = run_audit(
-        load_inputs(demo_boundaries_path(), demo_facilities_paths()), load_catalog(), day
-    )
+    # the demo command reads the embedded population, water and road layers too
+    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths(), **demo_access_paths())
+    result = run_audit(inputs, load_catalog(), day)
     counts = check_workbook(out / "coverage_report.xlsx", result)
+    assert counts["可达性"] > 0
     assert counts["镇街矩阵"] == len(result.units) == 93
     assert counts["设施明细"] == result.rows_read
     assert (out / "summary.md").exists() and (out / "summary.html").exists()

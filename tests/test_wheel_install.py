@@ -68,7 +68,7 @@ def test_wheel_contains_assets_and_runs_demo_from_fresh_venv(tmp_path: Path) -> 
     )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
-    assert len(data["indicators"]) == 25
+    assert len(data["indicators"]) == 29
     assert data["schematic_boundaries"] is True
     where = subprocess.run(
         [str(py), "-c", "import coverage_gis, sys; print(coverage_gis.__file__)"],

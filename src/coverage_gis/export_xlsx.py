@@ -641,8 +641,10 @@ def _sheet_access(ws: Worksheet, result: AuditResult) -> None:
             med = u["median_distance_m"]
             if med is not None and np.isfinite(med):
                 _put(ws, row, 15, float(med), "#,##0")
-            elif u["demand"] > 0:
+            elif u["demand"] > 0 and np.isfinite(r.access.measured_to_m):
                 _put(ws, row, 15, f"> {r.access.measured_to_m:,.0f}")
+            elif u["demand"] > 0:
+                _put(ws, row, 15, "无设施 / none")
             row += 1
     _finish(ws, result, len(ACCESS_HEADERS), freeze="G2")
     ws.column_dimensions["A"].width = 36

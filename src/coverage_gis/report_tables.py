@@ -288,6 +288,38 @@ def gap_list(result: AuditResult) -> pd.DataFrame:
                     }
                 )
             continue
+        if ind.kind == "access" and r.access is not None:
+            per_unit = r.access.by_unit.set_index(r.access.by_unit["code"].astype(str))
+            op = {">=": "≥", "<=": "≤", "=": "="}[ind.operator]
+            fca = ind.access is not None and ind.access.measure == "fca"
+            for code in r.failing:
+                code = str(code)
+                if code not in per_unit.index:
+                    continue
+                u = per_unit.loc[code]
+                value = float(u["accessibility"] if fca else u["share"])
+                value_or_none = value if np.isfinite(value) else None
+                rows.append(
+                    {
+                        **base,
+                        "county_code": u["county_code"],
+                        "county": u["county"],
+                        "level": LEVEL_LABELS["township"],
+                        "code": code,
+                        "name": u["name"],
+                        "missing": f"{ind.name_zh} {_fmt_number(value_or_none, ind.unit)}，"
+                        f"目标 {op}{_fmt_number(ind.target, ind.unit)}",
+                        "have_type": None,
+                        "have": None,
+                        "value": value_or_none,
+                        "_rank": (
+                            county_rank.get(u["county_code"], 1 << 30),
+                            1,
+                            unit_rank.get(code, 1 << 30),
+                        ),
+                    }
+                )
+            continue
         by = (
             r.by_county.set_index(r.by_county["county_code"].astype(str))
             if r.by_county is not None

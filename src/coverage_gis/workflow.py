@@ -221,7 +221,9 @@ def load_inputs(
         _suggest(units, frame, declared, str(p))
         for (p, declared, _mapping), frame in zip(plans, frames, strict=True)
     ]
+    checked_at = len(findings.items)
     findings.extend(checking.result())
+    checked_end = len(findings.items)
     for (p, declared, _mapping), frame, f, digest, suggestion in zip(
         plans, frames, file_findings, digests, suggestions, strict=True
     ):
@@ -253,6 +255,12 @@ def load_inputs(
         )
         findings.extend(access_findings)
         inputs.extend(described)
+        if access.water is not None:  # a gap that is a lake is expected, not a warning
+            from coverage_gis.io.layers import water_gaps
+
+            findings.items[checked_at:checked_end] = water_gaps(
+                findings.items[checked_at:checked_end], access.water, access.water_names
+            )
     return AuditInputs(
         units=units,
         facilities=fac,
@@ -298,7 +306,7 @@ def load_access_inputs(
     """
     findings = Findings()
     described: list[dict[str, Any]] = []
-    demand = water_geoms = road_geoms = None
+    demand = water_geoms = road_geoms = water_names = None
     sources: dict[str, str] = {}
     if population is not None:
         p = Path(population)
@@ -339,9 +347,16 @@ def load_access_inputs(
         )
         if role == "water":
             water_geoms = lay.geometry
+            water_names = lay.attributes.get("name")
         else:
             road_geoms = lay.geometry
-    access = AccessInputs(demand=demand, water=water_geoms, roads=road_geoms, sources=sources)
+    access = AccessInputs(
+        demand=demand,
+        water=water_geoms,
+        roads=road_geoms,
+        sources=sources,
+        water_names=water_names,
+    )
     return access, findings, described
 
 

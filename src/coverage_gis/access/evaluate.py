@@ -17,6 +17,7 @@ and reused by every indicator and evaluation date that asks for the same thing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pyproj
 
+    from coverage_gis.access.barriers import Barriers
     from coverage_gis.access.demand import Demand
     from coverage_gis.access.network import RoadNetwork
     from coverage_gis.access.pairs import Pairs
@@ -74,12 +76,15 @@ class AccessInputs:
         Road line geometries in WGS84, for ``mode = "network"``.
     sources
         File names of the inputs, for reports (``{"demand": …, "water": …, "roads": …}``).
+    water_names
+        Names of the water features (parallel to ``water``), when the layer has them.
     """
 
     demand: Demand | None = None
     water: np.ndarray | None = None
     roads: np.ndarray | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    water_names: np.ndarray | None = None
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- demand ---------------------------------------------------------------------------
@@ -160,6 +165,16 @@ class AccessInputs:
             )
         return self._cache[key]
 
+    def barriers(self, crs: pyproj.CRS, max_m: float) -> Barriers:
+        """The water as an obstacle set for paths up to ``max_m`` (cached per tolerance)."""
+        from coverage_gis.access.barriers import prepare_barriers
+
+        tol = float(np.clip(max_m / 200.0, 5.0, 50.0))
+        key = ("barriers", crs.to_wkt(), tol)
+        if key not in self._cache:
+            self._cache[key] = prepare_barriers(self.water_metric(crs), max_m, tolerance_m=tol)
+        return self._cache[key]
+
     def network(self, crs: pyproj.CRS) -> RoadNetwork:
         """The road network in ``crs`` (built once)."""
         key = ("network", crs.to_wkt())
@@ -204,22 +219,18 @@ class AccessInputs:
             if rule.mode == "barrier":
                 from coverage_gis.access.barriers import barrier_pairs
 
-                pairs = barrier_pairs((dx, dy), (fx, fy), self.water_metric(crs), limit_m)
+                pairs = barrier_pairs((dx, dy), (fx, fy), self.barriers(crs, limit_m), limit_m)
             else:
                 from coverage_gis.access.network import network_pairs
 
                 pairs = network_pairs(self.network(crs), (dx, dy), (fx, fy), limit_m)
         if not ok.all():  # demand points without coordinates reach nothing
-            keep = ok[pairs.demand]
-            from coverage_gis.access.pairs import Pairs as _Pairs
-
-            pairs = _Pairs(
-                pairs.demand[keep],
-                pairs.facility[keep],
-                pairs.dist_m[keep],
-                pairs.n_demand,
-                pairs.n_facility,
-            )
+            near_f, near_m = (None, None)
+            if pairs.near_facility is not None and pairs.near_m is not None:
+                near_f = np.where(ok, pairs.near_facility, -1)
+                near_m = np.where(ok, pairs.near_m, np.inf)
+            cut = pairs.subset(ok[pairs.demand])
+            pairs = dataclasses.replace(cut, near_facility=near_f, near_m=near_m)
         self._cache[key] = (demand, pairs)
         return pairs
 
@@ -257,9 +268,9 @@ class AccessDetail:
 
         Straight line: the circle of the reach. Round water: the reach measured from the
         facility to a grid of probe points (spacing 1/12 of the reach) round it, and the
-        concave hull of the probes within reach — so the water and the shore behind it are
-        cut out. Along roads: the concave hull of the road nodes within reach, widened by
-        half a street block (60 m).
+        probes within reach widened by 3/4 of the spacing, so the discs merge — the water
+        and the shore behind it are cut out. Along roads: the road nodes (at most 50 m
+        apart) within reach, widened by 60 m: the streets' corridor one can walk to.
         """
         cached = self.__dict__.get("_catchments")
         if cached is not None:
@@ -279,7 +290,9 @@ class AccessDetail:
         fx, fy = to_metric(lon, lat, crs)
         r = self.rule.threshold_m
         if self.rule.mode == "euclidean" or self.context is None:
-            out = shapely.buffer(shapely.points(fx, fy), r, quad_segs=16)
+            out = np.full(n, None, dtype=object)
+            ok = np.isfinite(fx) & np.isfinite(fy)
+            out[ok] = shapely.buffer(shapely.points(fx[ok], fy[ok]), r, quad_segs=16)
         else:
             if self.rule.mode == "barrier":
                 from coverage_gis.access.barriers import barrier_pairs
@@ -292,7 +305,7 @@ class AccessDetail:
                 px = (fx[:, None] + ox[None, :]).ravel()
                 py = (fy[:, None] + oy[None, :]).ravel()
                 owner = np.repeat(np.arange(n), len(ox))
-                pairs = barrier_pairs((px, py), (fx, fy), self.context.water_metric(crs), r)
+                pairs = barrier_pairs((px, py), (fx, fy), self.context.barriers(crs, r), r)
                 keep = pairs.facility == owner[pairs.demand]  # each probe for its own facility
                 probe, owner_of = pairs.demand[keep], pairs.facility[keep]
                 grow = step * 0.75
@@ -304,12 +317,22 @@ class AccessDetail:
                 pairs = network_pairs(net, (px, py), (fx, fy), r)
                 probe, owner_of = pairs.demand, pairs.facility
                 grow = 60.0
-            # every facility stands in its own catchment
-            hull_pts = np.column_stack([np.r_[px[probe], fx], np.r_[py[probe], fy]])
+            # every facility stands in its own catchment; the reached points, widened so
+            # that neighbours merge, are the area (no hull: it would bridge the water)
+            pts = np.column_stack([np.r_[px[probe], fx], np.r_[py[probe], fy]])
             groups = np.r_[owner_of, np.arange(n)]
-            order = np.argsort(groups, kind="stable")
-            mp = shapely.multipoints(hull_pts[order], indices=groups[order])
-            out = shapely.buffer(shapely.concave_hull(mp, ratio=0.3), grow, quad_segs=4)
+            # one point per facility and grow-sized cell: the discs still merge, and the
+            # union (the cost) has a fraction of the points
+            located = np.isfinite(pts).all(axis=1)  # facilities placed by name: no area
+            pts, groups = pts[located], groups[located]
+            cell = np.floor(pts / grow).astype(np.int64)
+            _, first = np.unique(np.column_stack([groups, cell]), axis=0, return_index=True)
+            pts, groups = (cell[first] + 0.5) * grow, groups[first]
+            present, group = np.unique(groups, return_inverse=True)
+            order = np.argsort(group, kind="stable")
+            mp = shapely.multipoints(pts[order], indices=group[order])
+            out = np.full(n, None, dtype=object)
+            out[present] = shapely.simplify(shapely.buffer(mp, grow, quad_segs=2), grow / 4.0)
         from pyproj import Transformer
 
         back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
@@ -447,7 +470,10 @@ def evaluate_access(
     counted = units["counted"].to_numpy(dtype=bool)
     in_counted = (upos >= 0) & counted[np.maximum(upos, 0)]
 
-    limit = rule.threshold_m * (1.0 if rule.measure == "fca" else NEAREST_FACTOR)
+    # straight line: the k-d tree gives the nearest at any distance, pairs to the reach;
+    # round water and along roads the nearest is searched to NEAREST_FACTOR × the reach
+    far = rule.measure == "fca" or rule.mode == "euclidean"
+    limit = rule.threshold_m * (1.0 if far else NEAREST_FACTOR)
     if len(fac_rows):
         pairs = inputs.pairs(rule, demand, fac_lon, fac_lat, limit)
         near_fac, near_m = pairs.nearest()
@@ -580,7 +606,8 @@ def evaluate_access(
             "demand_reached": reached_j,
         }
     )
-    detail = AccessDetail(rule, by_unit, points, facs, demand.source, limit, inputs)
+    measured = np.inf if rule.mode == "euclidean" else limit
+    detail = AccessDetail(rule, by_unit, points, facs, demand.source, measured, inputs)
     status = "computed" if denominator > 0 else "no_data"
     value = (
         (numerator / denominator * (1.0 if rule.measure == "fca" else 100.0))

@@ -88,7 +88,7 @@ def _summary(result: Any, lang: str) -> str:
                 r.indicator.id,
                 r.indicator.name_zh if zh else r.indicator.name_en,
                 rule.reach_label[0 if zh else 1],
-                r.access.demand_source if r.access is not None else "—",
+                Path(r.access.demand_source).name if r.access is not None else "—",
                 "—" if r.numerator is None or fca else f"{r.numerator:,.0f}",
                 "—" if r.denominator is None else f"{r.denominator:,.0f}",
                 _fmt(r.value, r.indicator.unit),

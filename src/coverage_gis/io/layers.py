@@ -18,7 +18,7 @@ import shapely
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
 
-__all__ = ["ContextLayer", "read_roads", "read_water"]
+__all__ = ["ContextLayer", "read_roads", "read_water", "water_gaps"]
 
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _LINEAR = ("LineString", "MultiLineString", "LinearRing")
@@ -140,8 +140,8 @@ def _context_layer(
     )
     keep = ~missing & ~wrong
     geoms = geoms[keep]
-    if len(geoms) and allowed == _POLYGONAL:
-        bad = ~shapely.is_valid(geoms)
+    if len(geoms) and set(_POLYGONAL) <= set(allowed):
+        bad = np.isin(names[keep], _POLYGONAL) & ~shapely.is_valid(geoms)
         if bad.any():  # repaired, reported: water polygons from drawing tools often self-touch
             geoms = geoms.copy()
             geoms[bad] = shapely.make_valid(geoms[bad])
@@ -198,3 +198,55 @@ def read_roads(
     return _context_layer(
         path, layer=layer, crs=crs, allowed=_LINEAR, what=("道路", "roads"), kind_zh="线"
     )
+
+
+def water_gaps(
+    findings: list[Finding], water: np.ndarray, names: np.ndarray | None = None
+) -> list[Finding]:
+    """Boundary-check gaps that are lakes: ``units_gap`` warnings whose centre lies in water
+    become ``units_gap_water`` notes naming the water body.
+
+    Township layers often leave a lake out (阳澄湖 between its townships); the gap is then
+    expected, and facilities cannot stand in it. The check runs without the water layer, so
+    the gap is re-read once the water is known. Other findings pass through unchanged.
+
+    Parameters
+    ----------
+    findings
+        The boundary check's findings.
+    water
+        Water geometries (WGS84), e.g. :attr:`ContextLayer.geometry`.
+    names
+        The water bodies' names, parallel to ``water`` (optional).
+    """
+    gaps = [
+        k
+        for k, f in enumerate(findings)
+        if f.code == "units_gap" and isinstance(f.value, str) and "," in f.value
+    ]
+    if not gaps or water is None or len(water) == 0:
+        return findings
+    xy = np.array([[float(v) for v in findings[k].value.split(",")[:2]] for k in gaps])
+    tree = shapely.STRtree(np.asarray(water, dtype=object))
+    pt, wi = tree.query(shapely.points(xy), predicate="intersects")
+    if not len(pt):
+        return findings
+    first = np.unique(pt, return_index=True)[1]
+    out = list(findings)
+    for p, w in zip(pt[first].tolist(), wi[first].tolist(), strict=True):
+        f = findings[gaps[p]]
+        name = str(names[w]) if names is not None and names[w] not in (None, "") else ""
+        label_zh = f"水域「{name}」" if name else "水域"
+        label_en = f"water ({name})" if name else "water"
+        area = f.message_zh.split("有 ", 1)[-1].split(" m²", 1)[0]
+        out[gaps[p]] = Finding(
+            "info",
+            "units_gap_water",
+            f"镇(街道)之间 {area} m² 的空隙位于{label_zh}中（约 {f.value}），属未划入镇(街道)的水面",
+            f"The {area} m² gap between units (near {f.value}) lies in {label_en}: open water "
+            "not assigned to any unit",
+            file=f.file,
+            column=f.column,
+            value=f.value,
+        )
+    return out
