@@ -18,7 +18,12 @@ from coverage_gis.engine import prepare
 from coverage_gis.gui.mapview import MapView
 from coverage_gis.gui.tables import RAW_ROLE
 from coverage_gis.results import AuditOptions
-from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths, load_inputs
+from coverage_gis.workflow import (
+    demo_access_paths,
+    demo_boundaries_path,
+    demo_facilities_paths,
+    load_inputs,
+)
 from tests.conftest import make_units
 from tests.gui.conftest import ARTIFACTS, idle, js
 
@@ -33,13 +38,15 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def demo_prepared() -> Any:
-    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths())
+    # the desktop demo reads the embedded population, water and road layers too
+    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths(), **demo_access_paths())
     return prepare(
         inputs.units,
         inputs.facilities,
         load_catalog(),
         findings=inputs.findings,
         inputs=inputs.inputs,
+        access=inputs.access,
     )
 
 

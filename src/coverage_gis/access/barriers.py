@@ -143,6 +143,8 @@ def barrier_pairs(
     fac_xy: tuple[np.ndarray, np.ndarray],
     barriers: np.ndarray | Barriers,
     max_m: float,
+    *,
+    own: np.ndarray | None = None,
 ) -> Pairs:
     """Every demand–facility pair whose water-avoiding path is at most ``max_m`` metres.
 
@@ -155,6 +157,9 @@ def barrier_pairs(
         :func:`prepare_barriers`.
     max_m
         Reach in metres.
+    own
+        Optional facility position per demand point: only that pair is measured (probe
+        points of one facility's catchment need not be paired with its neighbours).
 
     Returns
     -------
@@ -175,9 +180,20 @@ def barrier_pairs(
     fxy = np.column_stack([fx[f_ok], fy[f_ok]])
     if len(dxy) == 0 or len(fxy) == 0:
         return Pairs.empty(n_d, n_f)
-    found = cKDTree(dxy).sparse_distance_matrix(cKDTree(fxy), max_m, output_type="ndarray")
-    di, fi, dist = found["i"].astype(np.int64), found["j"].astype(np.int64), found["v"].copy()
-    del found
+    if own is None:
+        found = cKDTree(dxy).sparse_distance_matrix(cKDTree(fxy), max_m, output_type="ndarray")
+        di, fi = found["i"].astype(np.int64), found["j"].astype(np.int64)
+        dist = found["v"].copy()
+        del found
+    else:
+        f_pos = np.full(n_f, -1, dtype=np.int64)
+        f_pos[f_ok] = np.arange(len(f_ok))
+        fi = f_pos[np.asarray(own, dtype=np.int64)[d_ok]]
+        di = np.flatnonzero(fi >= 0)
+        fi = fi[di]
+        dist = np.hypot(dxy[di, 0] - fxy[fi, 0], dxy[di, 1] - fxy[fi, 1])
+        near = dist <= max_m
+        di, fi, dist = di[near], fi[near], dist[near]
     blocked = bar.blocked(dxy[di, 0], dxy[di, 1], fxy[fi, 0], fxy[fi, 1])
     if blocked.any():
         dist[blocked] = _round_water(dxy, fxy, di[blocked], fi[blocked], bar, max_m)

@@ -267,7 +267,7 @@ class AccessDetail:
         """Each facility's catchment (服务范围) as a WGS84 polygon, in :attr:`facilities` order.
 
         Straight line: the circle of the reach. Round water: the reach measured from the
-        facility to a grid of probe points (spacing 1/12 of the reach) round it, and the
+        facility to a grid of probe points (spacing 1/8 of the reach) round it, and the
         probes within reach widened by 3/4 of the spacing, so the discs merge — the water
         and the shore behind it are cut out. Along roads: the road nodes (at most 50 m
         apart) within reach, widened by 60 m: the streets' corridor one can walk to.
@@ -297,17 +297,17 @@ class AccessDetail:
             if self.rule.mode == "barrier":
                 from coverage_gis.access.barriers import barrier_pairs
 
-                step = r / 12.0
-                k = np.arange(-12, 13) * step
+                step = r / 8.0
+                k = np.arange(-8, 9) * step
                 ox, oy = np.meshgrid(k, k)
                 inside = ox**2 + oy**2 <= r * r
                 ox, oy = ox[inside], oy[inside]
                 px = (fx[:, None] + ox[None, :]).ravel()
                 py = (fy[:, None] + oy[None, :]).ravel()
                 owner = np.repeat(np.arange(n), len(ox))
-                pairs = barrier_pairs((px, py), (fx, fy), self.context.barriers(crs, r), r)
-                keep = pairs.facility == owner[pairs.demand]  # each probe for its own facility
-                probe, owner_of = pairs.demand[keep], pairs.facility[keep]
+                bar = self.context.barriers(crs, r)
+                pairs = barrier_pairs((px, py), (fx, fy), bar, r, own=owner)  # probe → own
+                probe, owner_of = pairs.demand, pairs.facility
                 grow = step * 0.75
             else:
                 from coverage_gis.access.network import network_pairs
@@ -321,18 +321,18 @@ class AccessDetail:
             # that neighbours merge, are the area (no hull: it would bridge the water)
             pts = np.column_stack([np.r_[px[probe], fx], np.r_[py[probe], fy]])
             groups = np.r_[owner_of, np.arange(n)]
-            # one point per facility and grow-sized cell: the discs still merge, and the
-            # union (the cost) has a fraction of the points
             located = np.isfinite(pts).all(axis=1)  # facilities placed by name: no area
             pts, groups = pts[located], groups[located]
-            cell = np.floor(pts / grow).astype(np.int64)
-            _, first = np.unique(np.column_stack([groups, cell]), axis=0, return_index=True)
-            pts, groups = (cell[first] + 0.5) * grow, groups[first]
+            if self.rule.mode == "network":  # road nodes ≤ 50 m apart: one per 40 m cell
+                size = grow / 1.5
+                cell = np.floor(pts / size).astype(np.int64)
+                _, first = np.unique(np.column_stack([groups, cell]), axis=0, return_index=True)
+                pts, groups = (cell[first] + 0.5) * size, groups[first]
             present, group = np.unique(groups, return_inverse=True)
             order = np.argsort(group, kind="stable")
             mp = shapely.multipoints(pts[order], indices=group[order])
             out = np.full(n, None, dtype=object)
-            out[present] = shapely.simplify(shapely.buffer(mp, grow, quad_segs=2), grow / 4.0)
+            out[present] = shapely.simplify(shapely.buffer(mp, grow, quad_segs=1), grow / 4.0)
         from pyproj import Transformer
 
         back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
