@@ -29,7 +29,13 @@ def test_suzhou_catalogue_has_all_table2_rows_and_box_targets(catalog):
     assert t["T2-6"].kind == "ratio" and t["T2-6"].numerator.field == "nursing_beds"
     assert t["T2-16"].unit == "万人" and t["T2-16"].kind == "manual"
     kinds = {i.kind for i in catalog.indicators}
-    assert kinds == {"presence", "ratio", "manual"}
+    assert kinds == {"presence", "ratio", "manual", "access"}
+    # the access indicators are marked as additions to the plan, not its rows
+    access = [i for i in catalog.indicators if i.kind == "access"]
+    assert [i.id for i in access] == ["A-1", "A-2", "A-3", "A-4"]
+    assert all(i.source_ref.startswith("补充指标") for i in access)
+    assert t["A-1"].access.mode == "network" and t["A-1"].access.threshold_m == 1000.0
+    assert t["A-4"].access.measure == "fca" and t["A-4"].access.capacity_field == "beds"
 
 
 def test_aliases_match_through_normalisation(catalog):

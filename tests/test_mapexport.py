@@ -321,7 +321,9 @@ def test_demo_map_size_and_note(tmp_path):
         pytest.skip("demo data not generated yet")
     out = tmp_path / "gap_map.html"
     assert main(["map", "--demo", "--as-of", "2026-11-29", "--out", str(out), "-q"]) == 0
-    assert out.stat().st_size <= 1.5 * 1024 * 1024
+    # 93 townships, 1,247 facilities, and 4 access layers (1,420 demand points and ~200
+    # catchments each, ~250 KB a layer): a file a meeting-room laptop opens at once
+    assert out.stat().st_size <= 2.5 * 1024 * 1024
     text = out.read_text("utf-8")
     assert set(URL_RE.findall(text)) <= OFFLINE_URLS
     data = page_data(text)

@@ -77,7 +77,7 @@ def access_layer(
             from coverage_gis.mapexport._data import shift_to_gcj02
 
             geoms = shift_to_gcj02(geoms)
-        geoms = shapely.set_precision(geoms, 1e-6)
+        geoms = shapely.set_precision(geoms, 1e-5)  # ~1 m
         names = fac["name"].to_numpy(dtype=object)
         reached = fac["demand_reached"].to_numpy(dtype=float)
         for i in np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms))):
