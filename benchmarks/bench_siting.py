@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{name:<14}{statistics.median(times[name]):>10.2f}{r.objective:>14,.0f}"
             f"{r.covered_after / total:>14.1%} {r.objective / bound - 1.0:>+9.2%}  "
-            f"{r.status} (gap {r.mip_gap if r.mip_gap is not None else 'n/a'})"
+            f"{r.status} (gap {'n/a' if r.mip_gap is None else f'{r.mip_gap:.2%}'})"
         )
     print(
         f"\ncovered before: {exact.covered_before / total:.1%}, uncoverable: "
