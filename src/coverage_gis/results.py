@@ -211,12 +211,15 @@ class AuditResult:
     def access_table(self) -> pd.DataFrame:
         """One row per (access indicator, unit): demand, served, unserved, share, the
         2SFCA accessibility (``fca`` indicators), the facility nearest to most of the
-        unit's residents and their population-weighted median distance to the nearest one."""
+        unit's residents and their population-weighted median distance to the nearest one
+        (blank when it is beyond the measured range: no facility within 3 × the reach)."""
         frames = []
         for r in self.indicators:
             if r.access is None:
                 continue
             t = r.access.by_unit.copy()
+            far = ~np.isfinite(t["median_distance_m"].to_numpy(dtype=float))
+            t.loc[far, "median_distance_m"] = np.nan
             t.insert(0, "indicator", r.indicator.id)
             frames.append(t)
         if not frames:

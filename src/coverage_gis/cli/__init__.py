@@ -69,3 +69,4 @@ from coverage_gis.cli import access as _access  # noqa: E402,F401
 from coverage_gis.cli import audit as _audit  # noqa: E402,F401
 from coverage_gis.cli import gui as _gui  # noqa: E402,F401
 from coverage_gis.cli import map as _map  # noqa: E402,F401
+from coverage_gis.cli import site as _site  # noqa: E402,F401

@@ -1,0 +1,215 @@
+"""Site suggestions from an audit's gaps: the models of :mod:`coverage_gis.siting.models`
+applied to one indicator of an :class:`~coverage_gis.results.AuditResult`.
+
+Candidates are the demand points (村/社区 of the population input) that lie on land in a
+unit: a community centre is where a 站点 or 中心 usually opens. For a township presence
+indicator each gap 镇(街道) gets the candidate in it that reaches most residents (aged 60+
+when the population has them) within ``reach_m``; for an access indicator (share) the
+maximal covering model (MCLP) picks ``n_new`` sites that add the most residents within the
+indicator's own reach and distance mode, the current qualifying facilities fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from coverage_gis.errors import InputError
+from coverage_gis.findings import Findings
+
+if TYPE_CHECKING:
+    from coverage_gis.results import AuditResult
+    from coverage_gis.siting.models import SitingResult
+    from coverage_gis.workflow import AuditInputs
+
+__all__ = ["SITE_COLUMNS", "SiteSuggestion", "suggest_sites"]
+
+#: Columns of :attr:`SiteSuggestion.table`.
+SITE_COLUMNS = (
+    "rank",
+    "site",
+    "lon",
+    "lat",
+    "unit_code",
+    "unit",
+    "county",
+    "gain",
+    "gain_field",
+    "closes",
+    "nearest_existing_m",
+)
+
+
+@dataclass(frozen=True)
+class SiteSuggestion:
+    """Suggested sites for one indicator.
+
+    Attributes
+    ----------
+    indicator
+        The indicator id.
+    model
+        ``presence`` or ``mclp``.
+    table
+        One row per site in rank order (:data:`SITE_COLUMNS`): ``gain`` is the residents
+        (``gain_field``) the site adds within reach; ``closes`` the unit whose gap it
+        closes (presence) or empty.
+    result
+        The model's :class:`~coverage_gis.siting.models.SitingResult` (objective, solver
+        status, time).
+    findings
+        Candidates refused (in water, outside every unit, without coordinates).
+    """
+
+    indicator: str
+    model: str
+    table: pd.DataFrame
+    result: SitingResult
+    findings: Findings
+
+
+def suggest_sites(
+    inputs: AuditInputs,
+    result: AuditResult,
+    indicator_id: str,
+    *,
+    n_new: int = 10,
+    reach_m: float = 1000.0,
+    time_limit: float = 60.0,
+) -> SiteSuggestion:
+    """Suggest sites that close the gaps of ``indicator_id`` in ``result``.
+
+    Parameters
+    ----------
+    inputs
+        The audit's inputs (units, population, water, roads).
+    result
+        The audit.
+    indicator_id
+        A township-level presence indicator, or an access indicator with ``measure =
+        "share"``.
+    n_new
+        Sites to add for an access indicator (MCLP).
+    reach_m
+        For presence indicators: the reach that scores a candidate (straight line).
+    time_limit
+        Solver time limit in seconds.
+    """
+    from coverage_gis.access.euclidean import euclidean_pairs
+    from coverage_gis.siting.candidates import candidates_from_points
+    from coverage_gis.siting.models import mclp, presence_sites
+
+    r = result.indicator(indicator_id)
+    ind = r.indicator
+    township = ind.level == "township" and ind.kind in ("presence", "access")
+    if not township or (ind.access is not None and ind.access.measure != "share"):
+        raise InputError(
+            f"指标 {ind.id} 不是镇(街道)层级的设施或可达比例指标，无法给出选址建议",
+            f"Indicator {ind.id} is not a township presence or access-share indicator; "
+            "no sites can be suggested for it",
+            column="--indicator",
+            value=ind.id,
+        )
+    if inputs.access is None:
+        raise InputError(
+            "选址建议需要人口数据（--population）作为候选点与权重",
+            "Site suggestions need population data (--population) for candidates and weights",
+            column="--population",
+        )
+    units = result.units
+    demand = inputs.access.demand_for(units)
+    field = ind.access.population_field if ind.access is not None else _elderly(demand)
+    weight = demand.weights[field].to_numpy(dtype=float)
+    weight = np.where(np.isfinite(weight) & (weight > 0), weight, 0.0)
+    cands = candidates_from_points(
+        demand.lon, demand.lat, demand.name, units, inputs.access.water, file=demand.source
+    )
+    c_idx = np.asarray(cands.index, dtype=np.int64)
+    c_lon, c_lat = demand.lon[c_idx], demand.lat[c_idx]
+    codes = units["code"].astype(str).to_numpy()
+    counted = (
+        units["counted"].to_numpy(dtype=bool) if "counted" in units else np.ones(len(units), bool)
+    )
+
+    if ind.kind == "presence":
+        reach = euclidean_pairs(demand.lon, demand.lat, c_lon, c_lat, reach_m, nearest=False)
+        score = reach.demand_reached(weight)
+        pos = {c: i for i, c in enumerate(codes)}
+        gap_units = np.array([pos[str(c)] for c in r.failing if str(c) in pos], dtype=np.int64)
+        sr = presence_sites(np.asarray(cands.unit, dtype=np.int64), gap_units, score)
+        chosen = np.asarray(sr.sites, dtype=np.int64)
+        gains = score[chosen]
+        closes = codes[np.asarray(cands.unit)[chosen]]
+        model = "presence"
+    else:
+        detail = r.access
+        assert detail is not None and ind.access is not None
+        rule = ind.access
+        upos = inputs.access.demand_units(units, demand)
+        in_counted = (upos >= 0) & counted[np.maximum(upos, 0)]
+        w = np.where(in_counted, weight, 0.0)
+        served = detail.points["served"].to_numpy(dtype=bool)
+        pairs = inputs.access.pairs(rule, demand, c_lon, c_lat, rule.threshold_m)
+        within = pairs.within(rule.threshold_m)
+        sr = mclp(
+            (within.demand, within.facility, within.dist_m),
+            w,
+            n_new,
+            threshold_m=rule.threshold_m,
+            existing=served,
+            n_candidates=len(c_idx),
+            time_limit=time_limit,
+        )
+        chosen = np.asarray(sr.sites, dtype=np.int64)
+        gains = np.asarray(sr.gain, dtype=float)
+        closes = np.full(len(chosen), "", dtype=object)
+        model = "mclp"
+
+    # distance from each site to the nearest qualifying facility today (straight line)
+    fac = r.access.facilities if r.access is not None else None
+    if fac is not None and len(fac):
+        f_lon, f_lat = fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float)
+    else:
+        f_lon, f_lat = _qualifying_xy(result, ind.id)
+    near = euclidean_pairs(c_lon[chosen], c_lat[chosen], f_lon, f_lat, 1.0).nearest()[1]
+    unit_pos = np.asarray(cands.unit, dtype=np.int64)[chosen]
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(chosen) + 1),
+            "site": np.asarray(demand.name, dtype=object)[c_idx[chosen]],
+            "lon": c_lon[chosen],
+            "lat": c_lat[chosen],
+            "unit_code": codes[unit_pos],
+            "unit": units["name"].to_numpy()[unit_pos],
+            "county": units["county"].to_numpy()[unit_pos],
+            "gain": gains,
+            "gain_field": field,
+            "closes": closes,
+            "nearest_existing_m": near,
+        },
+        columns=list(SITE_COLUMNS),
+    )
+    return SiteSuggestion(ind.id, model, table, sr, cands.findings)
+
+
+def _elderly(demand: object) -> str:
+    cols = demand.weights.columns  # type: ignore[attr-defined]
+    for f in ("pop_60plus", "pop_65plus", "population", "households"):
+        if f in cols:
+            return f
+    return str(cols[0])
+
+
+def _qualifying_xy(result: AuditResult, indicator_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of the facilities that count for a presence indicator."""
+    fac = result.facilities
+    ind = result.indicator(indicator_id).indicator
+    if "type_code" not in fac or "lon" not in fac:
+        return np.empty(0), np.empty(0)
+    ok = fac["type_code"].isin(ind.facility_types).to_numpy().copy()
+    if "in_service" in fac:
+        ok &= fac["in_service"].fillna(False).to_numpy(dtype=bool)
+    return fac["lon"].to_numpy(dtype=float)[ok], fac["lat"].to_numpy(dtype=float)[ok]

@@ -1,0 +1,99 @@
+"""Suggested sites on the demo close the gaps they claim (re-audit with them added)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pandas as pd
+import pytest
+
+from coverage_gis.catalog import load_catalog
+from coverage_gis.cli import main
+from coverage_gis.errors import InputError
+from coverage_gis.siting.suggest import suggest_sites
+from coverage_gis.workflow import (
+    demo_access_paths,
+    demo_boundaries_path,
+    demo_facilities_paths,
+    load_inputs,
+    run_audit,
+)
+
+DAY = "2026-11-29"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths(), **demo_access_paths())
+    return inputs, run_audit(inputs, load_catalog(), DAY)
+
+
+def _with_sites(inputs, result, table: pd.DataFrame, type_code: str):
+    """The inputs plus one in-service facility of ``type_code`` at each suggested site."""
+    fac = inputs.facilities
+    template = fac[(result.facilities["type_code"] == type_code).to_numpy()].iloc[[0]]
+    new = pd.concat([template] * len(table), ignore_index=True)
+    new["name"] = [f"规划{s}站" for s in table["site"]]
+    new["lon"], new["lat"] = table["lon"].to_numpy(), table["lat"].to_numpy()
+    new["unit_name"] = table["unit"].to_numpy()
+    new["source_file"] = "planned.csv"
+    new["source_row"] = range(2, len(table) + 2)
+    both = pd.concat([fac, new], ignore_index=True)
+    return dataclasses.replace(inputs, facilities=both, located=None)
+
+
+def test_presence_sites_close_every_gap_they_claim(demo):
+    inputs, result = demo
+    before = set(map(str, result.indicator("T2-5").failing))
+    s = suggest_sites(inputs, result, "T2-5")
+    assert set(s.table["closes"]) <= before and len(s.table) == len(set(s.table["closes"]))
+    # each site lies in the township it closes, and reaches its stated residents
+    assert (s.table["closes"] == s.table["unit_code"]).all()
+    again = run_audit(
+        _with_sites(inputs, result, s.table, "regional_elderly_care_center"), load_catalog(), DAY
+    )
+    after = set(map(str, again.indicator("T2-5").failing))
+    assert after == before - set(s.table["closes"])
+    assert again.indicator("T2-5").value > result.indicator("T2-5").value
+    # the real data are untouched
+    assert len(inputs.facilities) == result.rows_read
+
+
+def test_covering_sites_add_exactly_the_residents_they_claim(demo):
+    inputs, result = demo
+    s = suggest_sites(inputs, result, "A-2", n_new=4)
+    assert s.model == "mclp" and "optimal" in s.result.status
+    assert list(s.table["rank"]) == [1, 2, 3, 4]
+    assert s.table["gain"].is_monotonic_decreasing
+    types = result.indicator("A-2").indicator.facility_types
+    again = run_audit(_with_sites(inputs, result, s.table, types[0]), load_catalog(), DAY)
+    added = again.indicator("A-2").numerator - result.indicator("A-2").numerator
+    assert added == pytest.approx(s.table["gain"].sum())
+    assert added == pytest.approx(s.result.objective)
+
+
+def test_more_sites_never_cover_fewer(demo):
+    inputs, result = demo
+    gains = [suggest_sites(inputs, result, "A-2", n_new=n).result.objective for n in (1, 3, 6)]
+    assert gains == sorted(gains) and gains[0] > 0
+
+
+def test_indicators_without_a_site_model_are_refused(demo):
+    inputs, result = demo
+    with pytest.raises(InputError, match="T2-1"):
+        suggest_sites(inputs, result, "T2-1")  # county level
+    with pytest.raises(InputError, match="A-4"):
+        suggest_sites(inputs, result, "A-4")  # 2SFCA, not a share
+
+
+def test_site_command_writes_tables_with_solver_details(tmp_path):
+    out = tmp_path / "s"
+    args = ["site", "--demo", "--as-of", DAY, "--indicator", "T2-5", "--indicator", "A-2"]
+    assert main([*args, "--new", "3", "--out", str(out), "-q"]) == 0
+    table = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert set(table["indicator"]) == {"T2-5", "A-2"}
+    doc = json.loads((out / "sites.json").read_text(encoding="utf-8"))
+    for run in doc["runs"]:
+        assert run["status"] and run["objective"] > 0 and run["wall_time_s"] >= 0
+    assert main([*args[:4], "--indicator", "T2-1", "--out", str(out), "-q"]) == 2
