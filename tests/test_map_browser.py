@@ -310,3 +310,30 @@ def test_interceptor_catches_basemap_tiles(browser, catalog, tmp_path):
     browser.qtbot.waitUntil(lambda: bool(browser.interceptor.blocked), timeout=10_000)
     assert all("autonavi.com" in u for u in browser.interceptor.blocked)
     assert browser.page.dialogs == []
+
+
+def test_access_layers_draw_demand_and_catchments(browser, tmp_path):
+    from coverage_gis.workflow import demo_access_paths
+
+    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths(), **demo_access_paths())
+    result = run_audit(inputs, load_catalog(), "2026-11-29")
+    path = export_gap_map(result, tmp_path / "gap_map.html", indicators=["T2-4", "A-3"])
+    browser.load(path)
+    assert browser.jsj("coverageGis.counts().demandShown") == 0  # a presence indicator first
+    browser.js(
+        "var s = document.getElementById('cg-indicator-select'); s.value = 'A-3';"
+        "s.dispatchEvent(new Event('change'));"
+    )
+    browser.qtbot.wait(300)
+    assert browser.jsj("coverageGis.indicator()") == "A-3"
+    c = browser.jsj("coverageGis.counts()")
+    detail = result.indicator("A-3").access
+    drawn = (detail.points["weight"] > 0) & detail.points["lon"].notna()
+    assert c["demandShown"] == int(drawn.sum())
+    catchments = detail.catchments()
+    assert c["catchmentsShown"] == sum(g is not None and not g.is_empty for g in catchments)
+    text = browser.js("document.querySelector('.cg-value').textContent")
+    assert text.startswith(f"{result.indicator('A-3').value:.1f}%")
+    browser.screenshot("gap_map_access_A-3.png")
+    assert browser.page.errors() == []
+    assert browser.interceptor.blocked == []
