@@ -97,3 +97,26 @@ def test_site_command_writes_tables_with_solver_details(tmp_path):
     for run in doc["runs"]:
         assert run["status"] and run["objective"] > 0 and run["wall_time_s"] >= 0
     assert main([*args[:4], "--indicator", "T2-1", "--out", str(out), "-q"]) == 2
+
+
+def test_a_planners_candidate_file_is_read_and_bad_sites_refused(tmp_path, demo):
+    _inputs, result = demo
+    cands = tmp_path / "候选点位.csv"
+    cands.write_text(
+        "名称,类型,经度,纬度\n"
+        "东桥村活动中心,综合养老服务中心,120.8672,31.0230\n"  # in 黎里镇, a T2-5 gap
+        "湖心点,综合养老服务中心,120.25,31.20\n"  # in 太湖
+        "省外点,综合养老服务中心,118.0,30.0\n"  # outside every unit
+        "塘桥镇社区中心,综合养老服务中心,120.6916,31.7950\n",  # in 塘桥镇, a gap
+        encoding="gbk",
+    )
+    out = tmp_path / "s"
+    args = ["site", "--demo", "--as-of", DAY, "--indicator", "T2-5", "--candidates", str(cands)]
+    assert main([*args, "--out", str(out), "-q"]) == 0
+    (run,) = json.loads((out / "sites.json").read_text(encoding="utf-8"))["runs"]
+    assert [s["site"] for s in run["sites"]] == ["东桥村活动中心", "塘桥镇社区中心"]
+    refused = {(f["code"], f["row"]) for f in run["findings"]}
+    assert refused == {("candidate_in_water", 3), ("candidate_outside_units", 4)}
+    gaps = set(map(str, result.indicator("T2-5").failing))
+    closed = {s["closes"] for s in run["sites"]}
+    assert set(run["gaps_without_candidate"]) == gaps - closed

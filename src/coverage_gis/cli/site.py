@@ -46,6 +46,12 @@ __all__ = ["site"]
     show_default=True,
     help="设施指标候选点评分的直线可达距离（米）/ reach scoring presence candidates (m)",
 )
+@click.option(
+    "--candidates",
+    "candidates_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="候选点位文件（与设施名录同样读取）/ candidate sites, read like a facility file",
+)
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="求解限时（秒）")
 @click.option(
     "--out",
@@ -81,10 +87,37 @@ def site(**kw: Any) -> None:
         allow_errors=kw["allow_errors"],
         progress=steps,
     )
+    candidates, cand_file = None, None
+    if kw["candidates_path"] is not None:
+        from coverage_gis.errors import InputError
+        from coverage_gis.io.facilities import read_facility_file
+
+        steps("读取候选点位", "reading candidate sites")
+        candidates, cand_findings = read_facility_file(kw["candidates_path"])
+        cand_file = str(kw["candidates_path"])
+        errors = [f for f in cand_findings if f.severity == "error"]
+        if errors and not kw["allow_errors"]:
+            f = errors[0]
+            raise InputError(
+                f.message_zh,
+                f.message_en,
+                file=f.file,
+                sheet=f.sheet,
+                row=f.row,
+                column=f.column,
+                value=f.value,
+            )
     steps("计算选址", "suggesting sites")
     runs = [
         suggest_sites(
-            inputs, result, i, n_new=kw["n_new"], reach_m=kw["reach"], time_limit=kw["time_limit"]
+            inputs,
+            result,
+            i,
+            n_new=kw["n_new"],
+            reach_m=kw["reach"],
+            time_limit=kw["time_limit"],
+            candidates=candidates,
+            candidates_file=cand_file,
         )
         for i in kw["indicators"]
     ]
@@ -107,6 +140,7 @@ def site(**kw: Any) -> None:
                 "mip_gap": s.result.mip_gap,
                 "wall_time_s": s.result.wall_time_s,
                 "sites": json.loads(s.table.to_json(orient="records", force_ascii=False)),
+                "gaps_without_candidate": list(s.gaps_without_candidate),
                 "findings": [f.to_dict() for f in s.findings],
             }
             for s in runs

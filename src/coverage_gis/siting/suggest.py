@@ -62,6 +62,9 @@ class SiteSuggestion:
         status, time).
     findings
         Candidates refused (in water, outside every unit, without coordinates).
+    gaps_without_candidate
+        Codes of gap units (presence) that no kept candidate lies in: no site is suggested
+        for them, and the table says so by their absence.
     """
 
     indicator: str
@@ -69,6 +72,7 @@ class SiteSuggestion:
     table: pd.DataFrame
     result: SitingResult
     findings: Findings
+    gaps_without_candidate: tuple[str, ...] = ()
 
 
 def suggest_sites(
@@ -79,6 +83,8 @@ def suggest_sites(
     n_new: int = 10,
     reach_m: float = 1000.0,
     time_limit: float = 60.0,
+    candidates: pd.DataFrame | None = None,
+    candidates_file: str | None = None,
 ) -> SiteSuggestion:
     """Suggest sites that close the gaps of ``indicator_id`` in ``result``.
 
@@ -97,6 +103,12 @@ def suggest_sites(
         For presence indicators: the reach that scores a candidate (straight line).
     time_limit
         Solver time limit in seconds.
+    candidates
+        The planner's candidate sites (vacant public buildings, community centres …) as
+        read by :func:`coverage_gis.io.facilities.read_facility_file`: ``name``, ``lon``,
+        ``lat`` (WGS84) and ``source_row``; default: the population's community points.
+    candidates_file
+        The candidates' file name, for the findings.
     """
     from coverage_gis.access.euclidean import euclidean_pairs
     from coverage_gis.siting.candidates import candidates_from_points
@@ -124,11 +136,28 @@ def suggest_sites(
     field = ind.access.population_field if ind.access is not None else _elderly(demand)
     weight = demand.weights[field].to_numpy(dtype=float)
     weight = np.where(np.isfinite(weight) & (weight > 0), weight, 0.0)
-    cands = candidates_from_points(
-        demand.lon, demand.lat, demand.name, units, inputs.access.water, file=demand.source
-    )
+    if candidates is None:
+        all_lon, all_lat = demand.lon, demand.lat
+        all_names = np.asarray(demand.name, dtype=object)
+        cands = candidates_from_points(
+            all_lon, all_lat, all_names, units, inputs.access.water, file=demand.source
+        )
+    else:
+        all_lon = candidates["lon"].to_numpy(dtype=float)
+        all_lat = candidates["lat"].to_numpy(dtype=float)
+        all_names = candidates["name"].to_numpy(dtype=object)
+        rows = candidates["source_row"].to_numpy() if "source_row" in candidates else None
+        cands = candidates_from_points(
+            all_lon,
+            all_lat,
+            all_names,
+            units,
+            inputs.access.water,
+            file=candidates_file,
+            rows=rows,
+        )
     c_idx = np.asarray(cands.index, dtype=np.int64)
-    c_lon, c_lat = demand.lon[c_idx], demand.lat[c_idx]
+    c_lon, c_lat = all_lon[c_idx], all_lat[c_idx]
     codes = units["code"].astype(str).to_numpy()
     counted = (
         units["counted"].to_numpy(dtype=bool) if "counted" in units else np.ones(len(units), bool)
@@ -179,7 +208,7 @@ def suggest_sites(
     table = pd.DataFrame(
         {
             "rank": np.arange(1, len(chosen) + 1),
-            "site": np.asarray(demand.name, dtype=object)[c_idx[chosen]],
+            "site": all_names[c_idx[chosen]],
             "lon": c_lon[chosen],
             "lat": c_lat[chosen],
             "unit_code": codes[unit_pos],
@@ -192,7 +221,8 @@ def suggest_sites(
         },
         columns=list(SITE_COLUMNS),
     )
-    return SiteSuggestion(ind.id, model, table, sr, cands.findings)
+    missing = tuple(codes[np.asarray(sr.units_without_candidate, dtype=np.int64)].tolist())
+    return SiteSuggestion(ind.id, model, table, sr, cands.findings, missing)
 
 
 def _elderly(demand: object) -> str:
