@@ -120,3 +120,23 @@ def test_a_planners_candidate_file_is_read_and_bad_sites_refused(tmp_path, demo)
     gaps = set(map(str, result.indicator("T2-5").failing))
     closed = {s["closes"] for s in run["sites"]}
     assert set(run["gaps_without_candidate"]) == gaps - closed
+
+
+def test_site_workbook_reads_back_with_every_site_and_run(tmp_path, demo):
+    import openpyxl
+
+    out = tmp_path / "s"
+    args = ["site", "--demo", "--as-of", DAY, "--indicator", "T2-5", "--indicator", "A-2"]
+    assert main([*args, "--new", "3", "--out", str(out), "-q"]) == 0
+    table = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    wb = openpyxl.load_workbook(out / "sites.xlsx")
+    assert wb.sheetnames == ["选址建议", "求解信息"]
+    rows = list(wb["选址建议"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(table)
+    assert [r[2] for r in rows] == table["site"].tolist()
+    assert [r[5] for r in rows] == pytest.approx(table["gain"].tolist())
+    # presence rows name the gap they close; covering rows do not
+    closes = {r[0]: bool(r[7]) for r in rows}
+    assert closes == {"T2-5": True, "A-2": False}
+    runs = list(wb["求解信息"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in runs] == ["T2-5", "A-2"] and all(r[4] for r in runs)

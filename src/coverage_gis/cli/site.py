@@ -3,7 +3,8 @@
 Audits the inputs like ``audit``, then runs :func:`coverage_gis.siting.suggest.suggest_sites`
 for each ``--indicator``: township presence indicators get the best community in each gap
 镇(街道); access indicators get ``--new`` sites by the maximal covering model. Writes
-``sites.csv`` and ``sites.json`` (model, objective, solver status and time per indicator).
+``sites.csv``, ``sites.json`` and ``sites.xlsx`` (sheets 选址建议 and 求解信息: model,
+objective, solver status and time per indicator).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ def site(**kw: Any) -> None:
             for s in runs
         ],
     }
+    from coverage_gis.export_sites import write_sites_workbook
+
+    write_sites_workbook(runs, out / "sites.xlsx")
     (out / "sites.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     for s in runs:
         click.echo(
@@ -159,4 +163,7 @@ def site(**kw: Any) -> None:
                 + (f"  补缺 closes {row.unit}" if row.closes else "")
             )
     if not kw["quiet"]:
-        click.echo(f"输出 / outputs: {out / 'sites.csv'}, {out / 'sites.json'}", err=True)
+        click.echo(
+            f"输出 / outputs: {out / 'sites.csv'}, {out / 'sites.json'}, {out / 'sites.xlsx'}",
+            err=True,
+        )
