@@ -44,6 +44,7 @@ __all__ = [
     "audit_json",
     "audit_to_dict",
     "format_indicator_table",
+    "scenario_table",
     "write_outputs",
 ]
 
@@ -272,3 +273,35 @@ def format_indicator_table(result: AuditResult, *, lang: str = "zh") -> str:
         else []
     )
     return terminal_safe("\n".join([title, *lines, foot, *note]))
+
+
+def scenario_table(now: AuditResult, plan: AuditResult) -> pd.DataFrame:
+    """Each indicator now and with a scenario's planned sites, side by side.
+
+    Columns: ``id``, ``name``, ``unit``, ``target``, ``now``, ``with_plan``, ``change``,
+    ``met_now``, ``met_with_plan``, ``failing_now``, ``failing_with_plan``, and
+    ``closed`` (units or counties whose gap the plan closes, ``;``-separated).
+    """
+    rows = []
+    for r in now.indicators:
+        p = plan.indicator(r.indicator.id)
+        a = None if r.value is None else round(float(r.value), 6)
+        b = None if p.value is None else round(float(p.value), 6)
+        closed = sorted(set(map(str, r.failing)) - set(map(str, p.failing)))
+        rows.append(
+            {
+                "id": r.indicator.id,
+                "name": r.indicator.name_zh,
+                "unit": r.indicator.unit,
+                "target": r.indicator.target,
+                "now": a,
+                "with_plan": b,
+                "change": None if a is None or b is None else round(b - a, 6),
+                "met_now": r.met,
+                "met_with_plan": p.met,
+                "failing_now": len(r.failing),
+                "failing_with_plan": len(p.failing),
+                "closed": ";".join(closed),
+            }
+        )
+    return pd.DataFrame(rows)

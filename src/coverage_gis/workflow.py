@@ -7,6 +7,7 @@ progress dialog. Nothing here imports Qt.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import tomllib
@@ -268,6 +269,40 @@ def load_inputs(
         inputs=inputs,
         located=located,
         access=access,
+    )
+
+
+def with_scenario(
+    inputs: AuditInputs, scenario: str | Path, *, encoding: str | None = None
+) -> AuditInputs:
+    """The inputs plus a scenario's planned sites (规划方案), for a "now → with this plan" audit.
+
+    The planned sites are read like a facility file (any format, column mapping as for
+    facilities); each counts from its planned date (``计划建成时间`` or any ``opened``
+    column) like a real facility from its opening date, and its status column is ignored
+    (a planned site is in service once built). ``inputs`` is not changed: the real data stay
+    as they were read.
+    """
+    from coverage_gis.io.facilities import read_facility_file
+
+    frame, found = read_facility_file(scenario, encoding=encoding)
+    frame = frame.copy()
+    if "status" in frame:
+        frame["status"] = None
+    facilities = pd.concat([inputs.facilities, frame], ignore_index=True)
+    findings = Findings(list(inputs.findings.items) + list(found.items))
+    described = {
+        "role": "scenario",
+        "path": str(scenario),
+        "sha256": file_sha256(scenario),
+        "rows": len(frame),
+    }
+    return dataclasses.replace(
+        inputs,
+        facilities=facilities,
+        findings=findings,
+        inputs=[*inputs.inputs, described],
+        located=None,
     )
 
 

@@ -405,6 +405,26 @@ def evaluate_from_options(
     )
 
 
+def _with_plan(kw: dict[str, Any], steps: _Steps) -> tuple[Any, Any]:
+    """The audit of the real inputs and of the inputs plus ``--scenario`` (same options)."""
+    from coverage_gis.catalog import load_catalog
+    from coverage_gis.results import AuditOptions
+    from coverage_gis.workflow import load_manual_values, run_audit, with_scenario
+
+    catalog = load_catalog(kw["catalog"])
+    inputs = _load(kw, steps)
+    options = AuditOptions(
+        include_functional_zones=kw["include_functional_zones"],
+        manual_values=load_manual_values(kw["values_file"]),
+    )
+    day = kw["as_of"] or dt.date.today()
+    now = run_audit(inputs, catalog, day, options, allow_errors=kw["allow_errors"], progress=steps)
+    steps("读取规划方案", "reading the scenario")
+    planned = with_scenario(inputs, kw["scenario"], encoding=kw["encoding"])
+    plan = run_audit(planned, catalog, day, options, allow_errors=kw["allow_errors"])
+    return now, plan
+
+
 @cli.command()
 @input_options
 @evaluation_options
@@ -441,21 +461,49 @@ def evaluate_from_options(
     "--scheduler",
     help="Dask 调度器地址（默认启动本地集群）/ Dask scheduler address (default: a LocalCluster)",
 )
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="规划方案：计划新建点位文件（含计划建成时间），输出“现状 → 方案”对照 scenario.csv / "
+    "planned sites (with planned dates): writes the now → with-plan comparison scenario.csv",
+)
 def audit(**kw: Any) -> None:
     """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
     from coverage_gis.export_tables import audit_json, format_indicator_table
 
     fmts = _parse_formats(kw["formats"])
     steps = _Steps(kw["quiet"] or kw["as_json"])
-    result = evaluate_from_options(kw, steps, formats=fmts)
+    plan = None
+    if kw["scenario"] is not None:
+        if kw["engine"] != "local":
+            raise click.UsageError("--scenario 只用于本机引擎 / --scenario needs --engine local")
+        result, plan = _with_plan(kw, steps)
+    else:
+        result = evaluate_from_options(kw, steps, formats=fmts)
     steps("写出结果", "writing outputs")
     written = _write_formats(result, kw["out"], fmts, kw["lang"])
+    if plan is not None:
+        from coverage_gis.export_tables import scenario_table
+
+        table = scenario_table(result, plan)
+        Path(kw["out"]).mkdir(parents=True, exist_ok=True)
+        path = Path(kw["out"]) / "scenario.csv"
+        from coverage_gis.export_safety import safe_frame
+
+        safe_frame(table).to_csv(path, index=False, encoding="utf-8-sig")
+        written = [*written, path]
     steps.close()
     if kw["as_json"]:
         click.echo(audit_json(result))
         return
     if "table" in fmts:
         click.echo(format_indicator_table(result, lang=kw["lang"]))
+    if plan is not None:
+        click.echo("\n规划方案对照 / now → with the plan:")
+        for row in scenario_table(result, plan).itertuples():
+            if row.change == row.change and row.change not in (None, 0):  # changed, not NaN
+                closed = f"  补缺 closes {row.closed}" if row.closed else ""
+                click.echo(f"  {row.id}  {row.name}  {row.now:g} → {row.with_plan:g}{closed}")
     if written and not kw["quiet"]:
         click.echo("输出 / outputs: " + ", ".join(str(p) for p in written), err=True)
 
