@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from coverage_gis.catalog import load_catalog
@@ -62,3 +64,24 @@ def test_audit_scenario_writes_the_side_by_side_table(tmp_path, capsys):
     # the main outputs are the real audit's
     real = pd.read_csv(out / "indicators.csv", encoding="utf-8-sig").set_index("id")
     assert real.loc["T2-5", "value"] == t25["now"]
+
+
+def test_map_with_a_scenario_shows_the_planned_sites(tmp_path):
+    from tests.test_mapexport import page_data
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text(PLAN, encoding="utf-8")
+    out = tmp_path / "m.html"
+    args = ["map", "--demo", "--as-of", "2025-12-31", "--scenario", str(plan), "--out", str(out)]
+    assert main([*args, "-q", "--indicator", "T2-5"]) == 0
+    data = page_data(out.read_text("utf-8"))
+    assert "plan.csv" in data["title"]
+    assert "黎里镇区域性养老服务中心(规划)" in json.dumps(data["facilities"], ensure_ascii=False)
+    catalog = load_catalog()
+    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths(), **demo_access_paths())
+    want = run_audit(with_scenario(inputs, plan), catalog, "2025-12-31").indicator("T2-5")
+    (ind,) = data["indicators"]
+    # the page shows the with-plan count: one gap township more covered than today
+    assert ind["fraction"].endswith(f"{want.numerator:.0f} / {want.denominator:.0f}")
+    today = run_audit(inputs, catalog, "2025-12-31").indicator("T2-5")
+    assert want.numerator == today.numerator + 1

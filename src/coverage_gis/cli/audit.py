@@ -405,8 +405,9 @@ def evaluate_from_options(
     )
 
 
-def _with_plan(kw: dict[str, Any], steps: _Steps) -> tuple[Any, Any]:
-    """The audit of the real inputs and of the inputs plus ``--scenario`` (same options)."""
+def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> tuple[Any, Any]:
+    """The audit of the real inputs (``None`` without ``baseline``) and of the inputs plus
+    ``--scenario`` (same options)."""
     from coverage_gis.catalog import load_catalog
     from coverage_gis.results import AuditOptions
     from coverage_gis.workflow import load_manual_values, run_audit, with_scenario
@@ -418,7 +419,11 @@ def _with_plan(kw: dict[str, Any], steps: _Steps) -> tuple[Any, Any]:
         manual_values=load_manual_values(kw["values_file"]),
     )
     day = kw["as_of"] or dt.date.today()
-    now = run_audit(inputs, catalog, day, options, allow_errors=kw["allow_errors"], progress=steps)
+    now = (
+        run_audit(inputs, catalog, day, options, allow_errors=kw["allow_errors"], progress=steps)
+        if baseline
+        else None
+    )
     steps("读取规划方案", "reading the scenario")
     planned = with_scenario(inputs, kw["scenario"], encoding=kw["encoding"])
     plan = run_audit(planned, catalog, day, options, allow_errors=kw["allow_errors"])

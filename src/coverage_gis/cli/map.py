@@ -8,7 +8,13 @@ from typing import Any
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.cli.audit import _Steps, evaluate_from_options, evaluation_options, input_options
+from coverage_gis.cli.audit import (
+    _Steps,
+    _with_plan,
+    evaluate_from_options,
+    evaluation_options,
+    input_options,
+)
 
 
 @cli.command("map")
@@ -48,12 +54,25 @@ from coverage_gis.cli.audit import _Steps, evaluate_from_options, evaluation_opt
     type=click.Path(dir_okay=False, path_type=Path),
     help="同时输出静态地图（.png 或 .pdf，第一个指标）/ also write the static map of the first indicator",
 )
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="按规划方案（计划新建点位）绘图 / map the audit with a scenario's planned sites",
+)
 def map_cmd(**kw: Any) -> None:
     """输出离线交互式缺口地图 / Write the offline interactive gap map (one HTML file)."""
     from coverage_gis.mapexport import default_indicators, export_gap_map, export_static_map
 
     steps = _Steps(kw["quiet"])
-    result = evaluate_from_options(kw, steps)
+    if kw["scenario"] is not None:
+        if kw.get("engine", "local") != "local":
+            raise click.UsageError("--scenario 只用于本机引擎 / --scenario needs --engine local")
+        _, result = _with_plan(kw, steps, baseline=False)
+        if not kw["title"]:
+            name = Path(kw["scenario"]).name
+            kw["title"] = f"规划方案 {name}：设施覆盖缺口图 / with the plan {name}"
+    else:
+        result = evaluate_from_options(kw, steps)
     indicators = list(kw["indicators"]) or default_indicators(result)
     steps("绘制交互地图", "drawing the interactive map")
     written = [
