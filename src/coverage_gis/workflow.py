@@ -277,8 +277,8 @@ def with_scenario(
 ) -> AuditInputs:
     """The inputs plus a scenario's planned sites (规划方案), for a "now → with this plan" audit.
 
-    The planned sites are read like a facility file (any format, column mapping as for
-    facilities); each counts from its planned date (``计划建成时间`` or any ``opened``
+    The planned sites are read like a facility file (any format; headers recognised as in
+    facility files; coordinates WGS84, ``encoding`` for CSV); each counts from its planned date (``计划建成时间`` or any ``opened``
     column) like a real facility from its opening date, and its status column is ignored
     (a planned site is in service once built). ``inputs`` is not changed: the real data stay
     as they were read.
