@@ -435,10 +435,10 @@ def test_candidates_in_water_or_outside_units_are_refused_with_findings(
 
 
 def test_many_refusals_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    from coverage_gis.siting import candidates as cand
+    from coverage_gis.access import demand  # the shared row-findings cap
 
-    monkeypatch.setattr(cand, "MAX_ROW_FINDINGS", 3)
-    monkeypatch.setattr(cand, "SHOWN_ROW_FINDINGS", 2)
+    monkeypatch.setattr(demand, "MAX_ROW_FINDINGS", 3)
+    monkeypatch.setattr(demand, "SHOWN_ROW_FINDINGS", 2)
     cs = candidates_from_points(np.full(5, 130.0), np.full(5, 40.0), None, [box(0, 0, 1, 1)])
     assert len(cs) == 0 and len(cs.findings) == 3
     assert cs.findings[-1].count == 3 and "3 more" in cs.findings[-1].message_en

@@ -190,17 +190,19 @@ def row_findings(
     code: str,
     zh: str,
     en: str,
-    file: str,
+    file: str | None,
     sheet: str | None,
-    rows: np.ndarray,
+    rows: np.ndarray | None,
     column: str | None,
     values: Sequence[Any] | np.ndarray | None = None,
+    suggestion: str | None = None,
 ) -> list[Finding]:
     """Findings for the rows where ``mask`` is true, capped like the facility normaliser.
 
     Up to :data:`~coverage_gis.io.normalise.MAX_ROW_FINDINGS` rows are listed one by one;
     above that the first :data:`~coverage_gis.io.normalise.SHOWN_ROW_FINDINGS` are, and one
-    more finding gives the count of the rest.
+    more finding gives the count of the rest. ``rows`` None: positions with no row number
+    (generated points).
     """
     where = np.flatnonzero(mask)
     if not len(where):
@@ -221,9 +223,10 @@ def row_findings(
             en,
             file=file,
             sheet=sheet,
-            row=int(rows[i]),
+            row=None if rows is None else int(rows[i]),
             column=column,
             value=value(int(i)),
+            suggestion=suggestion,
         )
         for i in where[:listed]
     ]
@@ -238,9 +241,10 @@ def row_findings(
                 f"{en}: {rest} more row(s) (not listed one by one)",
                 file=file,
                 sheet=sheet,
-                row=int(rows[i]),
+                row=None if rows is None else int(rows[i]),
                 column=column,
                 value=value(i),
+                suggestion=suggestion,
                 count=rest,
             )
         )

@@ -26,7 +26,6 @@ from numpy.typing import ArrayLike, NDArray
 from coverage_gis._locate import locate_points
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding
-from coverage_gis.io.normalise import MAX_ROW_FINDINGS, SHOWN_ROW_FINDINGS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -144,48 +143,27 @@ def _refusals(
     rows: np.ndarray | None,
     file: str | None,
 ) -> list[Finding]:
-    """One warning per refused candidate, at most MAX_ROW_FINDINGS listed one by one."""
-    where = np.flatnonzero(mask)
-    if not len(where):
-        return []
+    """One warning per refused candidate, capped as row findings are."""
+    from coverage_gis.access import demand
+
     zh, en, suggestion = REFUSAL_REASONS[code]
-    listed = len(where) if len(where) <= MAX_ROW_FINDINGS else SHOWN_ROW_FINDINGS
-
-    def value(i: int) -> str:
-        return f"{names[i]} ({lon[i]:.6f}, {lat[i]:.6f})"
-
-    out = [
-        Finding(
-            "warning",
-            code,
-            zh,
-            en,
-            file=file,
-            row=None if rows is None else int(rows[i]),
-            column="lon/lat",
-            value=value(int(i)),
-            suggestion=suggestion,
-        )
-        for i in where[:listed]
-    ]
-    rest = len(where) - listed
-    if rest:
-        i = int(where[listed])
-        out.append(
-            Finding(
-                "warning",
-                code,
-                f"{zh}：另有 {rest} 个（未逐个列出）",
-                f"{en}: {rest} more (not listed one by one)",
-                file=file,
-                row=None if rows is None else int(rows[i]),
-                column="lon/lat",
-                value=value(i),
-                suggestion=suggestion,
-                count=rest,
-            )
-        )
-    return out
+    where = np.flatnonzero(mask)
+    values = np.full(len(mask), None, dtype=object)
+    shown = where[: demand.MAX_ROW_FINDINGS + 1]  # the only values a finding can show
+    values[shown] = [f"{names[i]} ({lon[i]:.6f}, {lat[i]:.6f})" for i in shown.tolist()]
+    return demand.row_findings(
+        mask,
+        severity="warning",
+        code=code,
+        zh=zh,
+        en=en,
+        file=file,
+        sheet=None,
+        rows=rows,
+        column="lon/lat",
+        values=values,
+        suggestion=suggestion,
+    )
 
 
 def candidates_from_points(
