@@ -8,7 +8,6 @@ the per-township table (``access.csv``, ``access.json``) and a summary to the te
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options
+from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options, run_local
 from coverage_gis.errors import InputError
 
 __all__ = ["access"]
@@ -142,8 +141,6 @@ def access(**kw: Any) -> None:
     from coverage_gis.catalog import load_catalog
     from coverage_gis.export_safety import safe_frame
     from coverage_gis.export_tables import audit_to_dict
-    from coverage_gis.results import AuditOptions
-    from coverage_gis.workflow import load_manual_values, run_audit
 
     steps = _Steps(kw["quiet"])
     steps("读取指标目录", "loading catalogue")
@@ -168,18 +165,7 @@ def access(**kw: Any) -> None:
         )
     catalog = dataclasses.replace(catalog, indicators=tuple(chosen))
     inputs = _load(kw, steps)
-    options = AuditOptions(
-        include_functional_zones=kw["include_functional_zones"],
-        manual_values=load_manual_values(kw["values_file"]),
-    )
-    result = run_audit(
-        inputs,
-        catalog,
-        kw["as_of"] or dt.date.today(),
-        options,
-        allow_errors=kw["allow_errors"],
-        progress=steps,
-    )
+    result = run_local(kw, inputs, catalog, steps)
     steps("写出结果", "writing outputs")
     out: Path = kw["out"]
     out.mkdir(parents=True, exist_ok=True)

@@ -290,8 +290,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
     from coverage_gis.io.boundaries import read_boundaries
     from coverage_gis.io.check_cache import cached_coverage_check
     from coverage_gis.io.columns import load_column_mapping, parse_column_options
-    from coverage_gis.results import AuditOptions
-    from coverage_gis.workflow import _check_errors, file_sha256, load_manual_values
+    from coverage_gis.workflow import _check_errors, file_sha256
 
     if kw["boundaries"] is None:
         raise click.UsageError("需要 --boundaries / need --boundaries")
@@ -348,10 +347,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
         f"在 Dask（{where}）上分区读取、落位、汇总",
         f"reading, assigning and summarising partitions on Dask ({where})",
     )
-    options = AuditOptions(
-        include_functional_zones=kw["include_functional_zones"],
-        manual_values=load_manual_values(kw["values_file"]),
-    )
+    options = audit_options(kw)
     prepared = prepare_dask_files(
         units,
         files,
@@ -369,6 +365,32 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
     return prepared.evaluate(as_of)
 
 
+def audit_options(kw: dict[str, Any]) -> Any:
+    """The :class:`~coverage_gis.results.AuditOptions` of a command's evaluation options."""
+    from coverage_gis.results import AuditOptions
+    from coverage_gis.workflow import load_manual_values
+
+    return AuditOptions(
+        include_functional_zones=kw["include_functional_zones"],
+        manual_values=load_manual_values(kw["values_file"]),
+    )
+
+
+def run_local(kw: dict[str, Any], inputs: Any, catalog: Any, steps: _Steps | None) -> Any:
+    """The in-process audit of ``inputs`` on ``--as-of`` (default today) with the options."""
+    from coverage_gis.workflow import run_audit
+
+    progress = {} if steps is None else {"progress": steps}
+    return run_audit(
+        inputs,
+        catalog,
+        kw["as_of"] or dt.date.today(),
+        audit_options(kw),
+        allow_errors=kw["allow_errors"],
+        **progress,
+    )
+
+
 def evaluate_from_options(
     kw: dict[str, Any], steps: _Steps, *, formats: set[str] | None = None
 ) -> Any:
@@ -380,8 +402,6 @@ def evaluate_from_options(
     the point assignment runs on the cluster.
     """
     from coverage_gis.catalog import load_catalog
-    from coverage_gis.results import AuditOptions
-    from coverage_gis.workflow import load_manual_values, run_audit
 
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
@@ -389,45 +409,23 @@ def evaluate_from_options(
         return _run_dask_partitioned(kw, catalog, steps)
     # the Dask engine locates on the cluster: nothing to start locally
     inputs = _load(kw, steps, locate_ahead=kw.get("engine") != "dask")
-    options = AuditOptions(
-        include_functional_zones=kw["include_functional_zones"],
-        manual_values=load_manual_values(kw["values_file"]),
-    )
     if kw.get("engine") == "dask":
-        return _run_dask(inputs, catalog, kw, options, steps)
-    return run_audit(
-        inputs,
-        catalog,
-        kw["as_of"] or dt.date.today(),
-        options,
-        allow_errors=kw["allow_errors"],
-        progress=steps,
-    )
+        return _run_dask(inputs, catalog, kw, audit_options(kw), steps)
+    return run_local(kw, inputs, catalog, steps)
 
 
 def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> tuple[Any, Any]:
     """The audit of the real inputs (``None`` without ``baseline``) and of the inputs plus
     ``--scenario`` (same options)."""
     from coverage_gis.catalog import load_catalog
-    from coverage_gis.results import AuditOptions
-    from coverage_gis.workflow import load_manual_values, run_audit, with_scenario
+    from coverage_gis.workflow import with_scenario
 
     catalog = load_catalog(kw["catalog"])
     inputs = _load(kw, steps)
-    options = AuditOptions(
-        include_functional_zones=kw["include_functional_zones"],
-        manual_values=load_manual_values(kw["values_file"]),
-    )
-    day = kw["as_of"] or dt.date.today()
-    now = (
-        run_audit(inputs, catalog, day, options, allow_errors=kw["allow_errors"], progress=steps)
-        if baseline
-        else None
-    )
+    now = run_local(kw, inputs, catalog, steps) if baseline else None
     steps("读取规划方案", "reading the scenario")
     planned = with_scenario(inputs, kw["scenario"], encoding=kw["encoding"])
-    plan = run_audit(planned, catalog, day, options, allow_errors=kw["allow_errors"])
-    return now, plan
+    return now, run_local(kw, planned, catalog, None)
 
 
 @cli.command()

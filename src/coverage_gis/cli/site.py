@@ -9,7 +9,6 @@ objective, solver status and time per indicator).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options
+from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options, run_local
 
 __all__ = ["site"]
 
@@ -68,26 +67,13 @@ def site(**kw: Any) -> None:
 
     from coverage_gis.catalog import load_catalog
     from coverage_gis.export_safety import safe_frame
-    from coverage_gis.results import AuditOptions
     from coverage_gis.siting.suggest import suggest_sites
-    from coverage_gis.workflow import load_manual_values, run_audit
 
     steps = _Steps(kw["quiet"])
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
     inputs = _load(kw, steps)
-    options = AuditOptions(
-        include_functional_zones=kw["include_functional_zones"],
-        manual_values=load_manual_values(kw["values_file"]),
-    )
-    result = run_audit(
-        inputs,
-        catalog,
-        kw["as_of"] or dt.date.today(),
-        options,
-        allow_errors=kw["allow_errors"],
-        progress=steps,
-    )
+    result = run_local(kw, inputs, catalog, steps)
     candidates, cand_file = None, None
     if kw["candidates_path"] is not None:
         from coverage_gis.errors import InputError
