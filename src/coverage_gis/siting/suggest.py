@@ -234,12 +234,16 @@ def _elderly(demand: object) -> str:
 
 
 def _qualifying_xy(result: AuditResult, indicator_id: str) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of the facilities that count for a presence indicator."""
+    """Coordinates of the facilities that count for a presence indicator (type, in service
+    on the audit date, the indicator's conditions — the engine's own condition evaluator)."""
+    from coverage_gis.engine import condition_mask
+
     fac = result.facilities
     ind = result.indicator(indicator_id).indicator
-    if "type_code" not in fac or "lon" not in fac:
-        return np.empty(0), np.empty(0)
-    ok = fac["type_code"].isin(ind.facility_types).to_numpy().copy()
-    if "in_service" in fac:
-        ok &= fac["in_service"].fillna(False).to_numpy(dtype=bool)
+    ok = (
+        fac["in_service"].to_numpy(dtype=bool)
+        & fac["type_code"].isin(list(ind.facility_types)).to_numpy()
+    )
+    if ind.conditions:
+        ok &= condition_mask(fac, ind.conditions)
     return fac["lon"].to_numpy(dtype=float)[ok], fac["lat"].to_numpy(dtype=float)[ok]
