@@ -292,6 +292,53 @@ class PreparedAudit:
         w = self.weight if rows is None else self.weight[rows]
         return np.bincount(idx, weights=w, minlength=minlength).round().astype(np.int64)
 
+    def with_facilities(
+        self,
+        facilities: pd.DataFrame,
+        *,
+        findings: Findings | None = None,
+        inputs: list[dict[str, Any]] | None = None,
+    ) -> PreparedAudit:
+        """This audit plus more facility rows (a scenario's planned sites).
+
+        The new rows go through :func:`prepare` on their own (type matching, location,
+        status, accounting, findings) and are appended; the rows already prepared are not
+        matched or located again, so adding one planned site costs its own location plus
+        a few array appends. ``self`` is not changed.
+
+        Parameters
+        ----------
+        facilities
+            Normalised facility rows (see :mod:`coverage_gis.schema`).
+        findings
+            The findings of the reader that produced them (appended after this audit's).
+        inputs
+            Descriptions of their source (appended to :attr:`inputs`).
+
+        Raises
+        ------
+        ValueError
+            For a partitioned audit (weighted rows): prepare it again with the rows.
+        """
+        if self.weight is not None or self.served is not None:
+            raise ValueError("a partitioned audit cannot take more rows: prepare it again")
+        extra = prepare(
+            self.units, facilities, self.catalog, options=self.options, findings=findings
+        )
+        fac = pd.concat([self.facilities, extra.facilities], ignore_index=True)
+        return replace(
+            self,
+            facilities=fac,
+            unit_idx=np.concatenate([self.unit_idx, extra.unit_idx]),
+            county_idx=np.concatenate([self.county_idx, extra.county_idx]),
+            type_idx=np.concatenate([self.type_idx, extra.type_idx]),
+            used=np.concatenate([self.used, extra.used]),
+            status_class=np.concatenate([self.status_class, extra.status_class]),
+            findings=Findings([*self.findings.items, *extra.findings.items]),
+            accounting=_accounting(fac),
+            inputs=[*self.inputs, *(inputs or [])],
+        )
+
     # -- evaluation ---------------------------------------------------------------------
     def in_service(self, as_of: dt.date) -> np.ndarray:
         """Boolean mask of facility rows that qualify as in service on ``as_of``."""
@@ -532,6 +579,7 @@ class PreparedAudit:
             fac_capacity=cap,
             scale=scale,
             findings=findings,
+            units_key=self.units,
         )
         by = nums.get("by_county")
         if by is not None:
@@ -573,7 +621,6 @@ class PreparedAudit:
     ) -> IndicatorResult:
         rows = self._facility_rows(serving, type_index, ind.facility_types, ind.conditions)
         county_codes = self.counties["county_code"].to_numpy()
-        county_names = self.counties["county"].to_numpy()
         if ind.level == "township":
             unit_of = self.unit_idx[rows]
             cnt = self._count(unit_of[unit_of >= 0], rows[unit_of >= 0], len(units))
@@ -583,31 +630,22 @@ class PreparedAudit:
             failing = units["code"].to_numpy()[counted & ~has].tolist()
             ucounty = self._unit_county(units)
             nc = len(county_codes)
-            by = pd.DataFrame({"county_code": county_codes, "county": county_names})
-            by["numerator"] = np.bincount(ucounty, weights=has & counted, minlength=nc).astype(
+            c_num = np.bincount(ucounty, weights=has & counted, minlength=nc).astype("int64")
+            c_den = np.bincount(ucounty, weights=counted, minlength=nc).astype("int64")
+            # township indicators: facilities in counted units only, like the numerator
+            c_count = np.bincount(ucounty, weights=np.where(counted, cnt, 0), minlength=nc).astype(
                 "int64"
             )
-            by["denominator"] = np.bincount(ucounty, weights=counted, minlength=nc).astype("int64")
         else:
             county_of = self.county_idx[rows]
             cnt = self._count(county_of[county_of >= 0], rows[county_of >= 0], len(county_codes))
             has = cnt >= ind.min_count
             num, den = int(has.sum()), len(county_codes)
             failing = county_codes[~has].tolist()
-            by = pd.DataFrame({"county_code": county_codes, "county": county_names})
-            by["numerator"] = has.astype("int64")
-            by["denominator"] = np.ones(len(county_codes), dtype="int64")
-        by["count"] = (
-            cnt
-            if ind.level == "county"
-            # township indicators: facilities in counted units only, like the numerator
-            else np.bincount(
-                self._unit_county(units),
-                weights=np.where(units["counted"].to_numpy(dtype=bool), cnt, 0),
-                minlength=len(county_codes),
-            ).astype("int64")
-        )
-        _finish_by_county(by, ind, scale=100.0)
+            c_num = has.astype("int64")
+            c_den = np.ones(len(county_codes), dtype="int64")
+            c_count = np.asarray(cnt, dtype="int64")
+        by = self._county_frame(ind, c_num, c_den, scale=100.0, count=c_count)
         if den == 0:
             return IndicatorResult(ind, None, num, den, None, None, "no_data", failing, by)
         value = 100.0 * num / den
@@ -639,6 +677,30 @@ class PreparedAudit:
         vals = np.where(np.isfinite(vals), vals, 0.0)
         return float(vals.sum()), self._per_county(self.county_idx[rows], vals)
 
+    def _county_frame(
+        self,
+        ind: Indicator,
+        numerator: np.ndarray,
+        denominator: np.ndarray,
+        *,
+        scale: float,
+        count: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """The county roll-up of an indicator, built in one go (the county columns are the
+        prepared table's own, not re-inferred per indicator)."""
+        cols: dict[str, Any] = {
+            "county_code": self.counties["county_code"],
+            "county": self.counties["county"],
+            "numerator": numerator,
+            "denominator": denominator,
+        }
+        if count is not None:
+            cols["count"] = count
+        value, met = _county_values(numerator, denominator, ind, scale=scale)
+        cols["value"] = value
+        cols["met"] = met
+        return pd.DataFrame(cols, copy=False)
+
     def _per_county(self, county_pos: np.ndarray, vals: np.ndarray) -> pd.Series:
         """Sums of ``vals`` per county position, as a Series indexed by county code."""
         sums = np.bincount(county_pos, weights=vals, minlength=len(self.counties))
@@ -654,15 +716,13 @@ class PreparedAudit:
         assert ind.numerator is not None and ind.denominator is not None
         num, num_c = self._term(ind.numerator, serving, units, type_index)
         den, den_c = self._term(ind.denominator, serving, units, type_index)
-        by = pd.DataFrame(
-            {
-                "county_code": self.counties["county_code"].to_numpy(),
-                "county": self.counties["county"].to_numpy(),
-            }
+        codes = self.counties["county_code"]
+        by = self._county_frame(
+            ind,
+            codes.map(num_c).fillna(0.0).to_numpy(dtype=float),
+            codes.map(den_c).fillna(0.0).to_numpy(dtype=float),
+            scale=ind.scale,
         )
-        by["numerator"] = by["county_code"].map(num_c).fillna(0.0).astype(float)
-        by["denominator"] = by["county_code"].map(den_c).fillna(0.0).astype(float)
-        _finish_by_county(by, ind, scale=ind.scale)
         failing = by.loc[by["met"] == False, "county_code"].tolist()  # noqa: E712
         if not np.isfinite(den) or den <= 0:
             return IndicatorResult(
@@ -681,12 +741,15 @@ class PreparedAudit:
         return IndicatorResult(ind, value, num, den, met, gap, "computed", failing, by)
 
 
-def _finish_by_county(by: pd.DataFrame, ind: Indicator, *, scale: float) -> None:
-    den = by["denominator"].to_numpy(dtype=float)
-    num = by["numerator"].to_numpy(dtype=float)
+def _county_values(
+    numerator: np.ndarray, denominator: np.ndarray, ind: Indicator, *, scale: float
+) -> tuple[np.ndarray, pd.arrays.BooleanArray]:
+    """Per county: value (NaN without a denominator) and met (NA there), by the same rule
+    as :func:`_compare`."""
+    den = np.asarray(denominator, dtype=float)
+    num = np.asarray(numerator, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(den > 0, scale * num / np.where(den > 0, den, 1.0), np.nan)
-    by["value"] = value
     finite = np.isfinite(value)
     v = np.where(finite, value, 0.0)
     if ind.operator == ">=":
@@ -695,7 +758,19 @@ def _finish_by_county(by: pd.DataFrame, ind: Indicator, *, scale: float) -> None
         met = v <= ind.target + _EPS
     else:
         met = np.abs(v - ind.target) <= _EPS
-    by["met"] = pd.arrays.BooleanArray(met, ~finite)  # same rule as _compare, per county
+    return value, pd.arrays.BooleanArray(met, ~finite)
+
+
+def _finish_by_county(by: pd.DataFrame, ind: Indicator, *, scale: float) -> None:
+    """Add ``value`` and ``met`` to a county roll-up that has numerator and denominator."""
+    value, met = _county_values(
+        by["numerator"].to_numpy(dtype=float),
+        by["denominator"].to_numpy(dtype=float),
+        ind,
+        scale=scale,
+    )
+    by["value"] = value
+    by["met"] = met
 
 
 def _as_date(value: dt.date | str) -> dt.date:

@@ -33,6 +33,7 @@ from coverage_gis.results import AuditOptions, AuditResult
 __all__ = [
     "AuditInputs",
     "Progress",
+    "check_errors",
     "demo_access_paths",
     "demo_boundaries_path",
     "demo_facilities_paths",
@@ -42,6 +43,7 @@ __all__ = [
     "load_manual_values",
     "prepare_audit",
     "run_audit",
+    "with_scenario",
 ]
 
 Progress = Callable[[str, str], None]
@@ -283,20 +285,11 @@ def with_scenario(
     (a planned site is in service once built). ``inputs`` is not changed: the real data stay
     as they were read.
     """
-    from coverage_gis.io.facilities import read_facility_file
+    from coverage_gis.siting.scenario import read_scenario_file
 
-    frame, found = read_facility_file(scenario, encoding=encoding)
-    frame = frame.copy()
-    if "status" in frame:
-        frame["status"] = None
+    frame, found, described = read_scenario_file(scenario, encoding=encoding)
     facilities = pd.concat([inputs.facilities, frame], ignore_index=True)
     findings = Findings(list(inputs.findings.items) + list(found.items))
-    described = {
-        "role": "scenario",
-        "path": str(scenario),
-        "sha256": file_sha256(scenario),
-        "rows": len(frame),
-    }
     return dataclasses.replace(
         inputs,
         facilities=facilities,
@@ -496,7 +489,9 @@ def load_manual_values(path: str | Path | None) -> dict[str, float]:
     return out
 
 
-def _check_errors(findings: Findings, allow_errors: bool) -> None:
+def check_errors(findings: Findings, allow_errors: bool) -> None:
+    """Raise one bilingual :class:`InputError` naming the first error (and how many more)
+    unless ``allow_errors`` or there are none."""
     if not findings.has_errors or allow_errors:
         return
     errs = [f for f in findings if f.severity == "error"]
@@ -525,7 +520,7 @@ def prepare_audit(
     progress: Progress = _silent,
 ) -> PreparedAudit:
     """Refuse inputs with errors (unless allowed), then assign facilities to units."""
-    _check_errors(inputs.findings, allow_errors)
+    check_errors(inputs.findings, allow_errors)
     progress("匹配类型并落位", "matching types and assigning to units")
     return prepare(
         inputs.units,

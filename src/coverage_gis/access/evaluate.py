@@ -18,7 +18,6 @@ and reused by every indicator and evaluation date that asks for the same thing.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +41,8 @@ __all__ = ["UNIT_ACCESS_COLUMNS", "AccessDetail", "AccessInputs", "evaluate_acce
 #: How far beyond the reach nearest distances are still measured (barrier and network
 #: modes: a limited search); farther than this a unit's distance is reported as "more than".
 NEAREST_FACTOR = 3.0
+#: Facility sets whose pairs are kept per mode, reach and demand (dates, scenarios).
+_PAIR_SETS_KEPT = 4
 #: Columns of :attr:`AccessDetail.by_unit`.
 UNIT_ACCESS_COLUMNS = (
     "code",
@@ -88,27 +89,36 @@ class AccessInputs:
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- demand ---------------------------------------------------------------------------
-    def demand_for(self, units: gpd.GeoDataFrame) -> Demand:
-        """The demand points: the given table or raster, else the units' totals."""
+    def demand_for(self, units: gpd.GeoDataFrame, *, key: object | None = None) -> Demand:
+        """The demand points: the given table or raster, else the units' totals.
+
+        ``key`` is the object the cache knows this unit table by (default: the table; the
+        engine passes its prepared table, of which each evaluation's ``units`` is a copy).
+        """
         if self.demand is not None:
             return self.demand
-        key = ("units_demand", id(units))
-        if key not in self._cache:
+        owner = units if key is None else key
+        ckey = ("units_demand", id(owner))
+        if ckey not in self._cache:
             from coverage_gis.access.demand import demand_from_units
 
             fields = [f for f in ("population", "pop_60plus", "households") if f in units]
-            self._cache[key] = (units, demand_from_units(units, fields))
-        return self._cache[key][1]
+            self._cache[ckey] = (owner, demand_from_units(units, fields))
+        return self._cache[ckey][1]
 
-    def demand_units(self, units: gpd.GeoDataFrame, demand: Demand) -> np.ndarray:
+    def demand_units(
+        self, units: gpd.GeoDataFrame, demand: Demand, *, key: object | None = None
+    ) -> np.ndarray:
         """Position in ``units`` of the unit of each demand point (-1: none).
 
         A point located inside a unit belongs to it (same rule as facilities); a point
-        without coordinates belongs to the unit its code or name gives.
+        without coordinates belongs to the unit its code or name gives. ``key`` as for
+        :meth:`demand_for`.
         """
-        key = ("demand_units", id(units), id(demand))
-        if key in self._cache:
-            return self._cache[key][2]
+        owner = units if key is None else key
+        ckey = ("demand_units", id(owner), id(demand))
+        if ckey in self._cache:
+            return self._cache[ckey][2]
         from coverage_gis.engine import locate_facilities
 
         pos, _multi = locate_facilities(units, demand.lon, demand.lat)
@@ -125,7 +135,7 @@ class AccessInputs:
             )
             no_xy = ~(np.isfinite(demand.lon) & np.isfinite(demand.lat))
             pos = np.where(no_xy & (named >= 0), named, pos)
-        self._cache[key] = (units, demand, pos)
+        self._cache[ckey] = (owner, demand, pos)
         return pos
 
     # -- geometry -------------------------------------------------------------------------
@@ -200,13 +210,45 @@ class AccessInputs:
         fac_lat: np.ndarray,
         limit_m: float,
     ) -> Pairs:
-        """Demand–facility pairs up to ``limit_m`` along ``rule.mode`` (cached)."""
-        digest = hashlib.sha1(
-            np.ascontiguousarray(np.column_stack([fac_lon, fac_lat])).tobytes()
-        ).hexdigest()
-        key = ("pairs", rule.mode, float(limit_m), id(demand), digest)
-        if key in self._cache:
-            return self._cache[key][1]
+        """Demand–facility pairs up to ``limit_m`` along ``rule.mode`` (cached).
+
+        The last few facility sets measured for each mode, reach and demand are kept. A
+        set that starts with one of them (a scenario's planned sites come after the real
+        rows) measures only the facilities after that prefix and appends them.
+        """
+        coords = np.ascontiguousarray(np.column_stack([fac_lon, fac_lat]), dtype=float)
+        slot = ("pairs", rule.mode, float(limit_m), id(demand))
+        kept: list[tuple[np.ndarray, Pairs]] = self._cache.setdefault(slot, [demand, []])[1]
+        best = -1
+        for i, (done, _) in enumerate(kept):
+            n0 = len(done)
+            longer = best < 0 or n0 > len(kept[best][0])
+            if n0 <= len(coords) and longer and np.array_equal(coords[:n0], done, equal_nan=True):
+                best = i
+        if best >= 0 and len(kept[best][0]) == len(coords):
+            pairs = kept[best][1]
+        elif best >= 0:
+            done, head = kept[best]
+            tail = coords[len(done) :]
+            pairs = head.appended(self._measure(rule, demand, tail[:, 0], tail[:, 1], limit_m))
+        else:
+            pairs = self._measure(rule, demand, coords[:, 0], coords[:, 1], limit_m)
+        if best >= 0:
+            kept.append(kept.pop(best))  # most recently used last
+        if best < 0 or len(kept[-1][0]) != len(coords):
+            kept.append((coords, pairs))
+        del kept[: max(0, len(kept) - _PAIR_SETS_KEPT)]
+        return pairs
+
+    def _measure(
+        self,
+        rule: AccessRule,
+        demand: Demand,
+        fac_lon: np.ndarray,
+        fac_lat: np.ndarray,
+        limit_m: float,
+    ) -> Pairs:
+        """Measure demand–facility pairs up to ``limit_m`` along ``rule.mode``."""
         ok = np.isfinite(demand.lon) & np.isfinite(demand.lat)
         if rule.mode == "euclidean":
             from coverage_gis.access.euclidean import euclidean_pairs
@@ -231,7 +273,6 @@ class AccessInputs:
                 near_m = np.where(ok, pairs.near_m, np.inf)
             cut = pairs.subset(ok[pairs.demand])
             pairs = dataclasses.replace(cut, near_facility=near_f, near_m=near_m)
-        self._cache[key] = (demand, pairs)
         return pairs
 
 
@@ -394,6 +435,7 @@ def evaluate_access(
     fac_capacity: np.ndarray | None,
     scale: float,
     findings: Findings,
+    units_key: object | None = None,
 ) -> tuple[dict[str, Any], AccessDetail | None]:
     """Evaluate one ``access`` indicator.
 
@@ -417,6 +459,8 @@ def evaluate_access(
         residents with ``fca``).
     findings
         Findings of this evaluation (problems with the access inputs are appended).
+    units_key
+        The object the caches know ``units`` by (see :meth:`AccessInputs.demand_for`).
 
     Returns
     -------
@@ -452,7 +496,7 @@ def evaluate_access(
             )
         )
         return {**empty, "status": "no_data"}, None
-    demand = inputs.demand_for(units)
+    demand = inputs.demand_for(units, key=units_key)
     if rule.population_field not in demand.weights.columns:
         findings.add(
             Finding(
@@ -468,7 +512,7 @@ def evaluate_access(
         return {**empty, "status": "no_data"}, None
     weight = demand.weights[rule.population_field].to_numpy(dtype=float)
     weight = np.where(np.isfinite(weight) & (weight > 0), weight, 0.0)
-    upos = inputs.demand_units(units, demand)
+    upos = inputs.demand_units(units, demand, key=units_key)
     counted = units["counted"].to_numpy(dtype=bool)
     in_counted = (upos >= 0) & counted[np.maximum(upos, 0)]
 

@@ -63,6 +63,31 @@ class Pairs:
             dist[d[first]] = self.dist_m[order][first]
         return fac, dist
 
+    def appended(self, other: Pairs) -> Pairs:
+        """These pairs and ``other``'s for more facilities (same demand points), the
+        others numbered after these: ``other``'s facility ``j`` becomes ``n_facility + j``.
+
+        The unlimited nearest facility is kept when both have one (ties to these).
+        """
+        if other.n_demand != self.n_demand:
+            raise ValueError("pairs of different demand sets cannot be appended")
+        near_f = near_m = None
+        if self.near_facility is not None and other.near_facility is not None:
+            assert self.near_m is not None and other.near_m is not None
+            take = other.near_m < self.near_m
+            near_f = np.where(take, other.near_facility + self.n_facility, self.near_facility)
+            near_f = np.where(np.isfinite(np.minimum(self.near_m, other.near_m)), near_f, -1)
+            near_m = np.minimum(self.near_m, other.near_m)
+        return Pairs(
+            np.concatenate([self.demand, other.demand]),
+            np.concatenate([self.facility, other.facility + self.n_facility]),
+            np.concatenate([self.dist_m, other.dist_m]),
+            self.n_demand,
+            self.n_facility + other.n_facility,
+            near_f,
+            near_m,
+        )
+
     def within(self, metres: float) -> Pairs:
         """The pairs at most ``metres`` apart."""
         return self.subset(self.dist_m <= metres)

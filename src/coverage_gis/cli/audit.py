@@ -249,9 +249,9 @@ def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Pa
 def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps: _Steps) -> Any:
     """``audit --engine dask``: the spatial assignment partitioned on a Dask cluster."""
     from coverage_gis.engine_dask import prepare_dask
-    from coverage_gis.workflow import _check_errors
+    from coverage_gis.workflow import check_errors
 
-    _check_errors(inputs.findings, kw["allow_errors"])
+    check_errors(inputs.findings, kw["allow_errors"])
     where = kw["scheduler"] or "LocalCluster"
     steps(f"在 Dask（{where}）上落位", f"assigning to units on Dask ({where})")
     prepared = prepare_dask(
@@ -290,7 +290,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
     from coverage_gis.io.boundaries import read_boundaries
     from coverage_gis.io.check_cache import cached_coverage_check
     from coverage_gis.io.columns import load_column_mapping, parse_column_options
-    from coverage_gis.workflow import _check_errors, file_sha256
+    from coverage_gis.workflow import check_errors, file_sha256
 
     if kw["boundaries"] is None:
         raise click.UsageError("需要 --boundaries / need --boundaries")
@@ -360,7 +360,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> An
         mapping=mapping or None,
         crs=kw["crs"][0] if kw["crs"] else "wgs84",
     )
-    _check_errors(prepared.findings, kw["allow_errors"])
+    check_errors(prepared.findings, kw["allow_errors"])
     steps("计算指标", "evaluating indicators")
     return prepared.evaluate(as_of)
 
@@ -416,16 +416,24 @@ def evaluate_from_options(
 
 def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> tuple[Any, Any]:
     """The audit of the real inputs (``None`` without ``baseline``) and of the inputs plus
-    ``--scenario`` (same options)."""
+    ``--scenario`` (same options): the real rows are prepared once and the planned rows
+    appended (:func:`coverage_gis.siting.scenario.evaluate_scenario`)."""
     from coverage_gis.catalog import load_catalog
-    from coverage_gis.workflow import with_scenario
+    from coverage_gis.siting.scenario import evaluate_scenario, read_scenario_file
+    from coverage_gis.workflow import check_errors, prepare_audit
 
     catalog = load_catalog(kw["catalog"])
     inputs = _load(kw, steps)
-    now = run_local(kw, inputs, catalog, steps) if baseline else None
     steps("读取规划方案", "reading the scenario")
-    planned = with_scenario(inputs, kw["scenario"], encoding=kw["encoding"])
-    return now, run_local(kw, planned, catalog, None)
+    rows, found, described = read_scenario_file(kw["scenario"], encoding=kw["encoding"])
+    check_errors(found, kw["allow_errors"])
+    steps("匹配类型并落位", "matching types and assigning to units")
+    prepared = prepare_audit(inputs, catalog, audit_options(kw), allow_errors=kw["allow_errors"])
+    as_of = kw["as_of"] or dt.date.today()
+    steps("计算指标", "evaluating indicators")
+    now = prepared.evaluate(as_of) if baseline else None
+    plan = evaluate_scenario(prepared, rows, as_of, findings=found, described=[described])
+    return now, plan
 
 
 @cli.command()
