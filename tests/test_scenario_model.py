@@ -20,6 +20,7 @@ from coverage_gis.siting.scenario import (
     evaluate_scenario,
     planned_sites_from_suggestion,
     read_scenario_file,
+    scenario_from_rows,
 )
 from coverage_gis.siting.suggest import suggest_sites
 from coverage_gis.workflow import (
@@ -252,3 +253,24 @@ def test_pairs_for_appended_facilities_equal_pairs_measured_at_once(demo, mode):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     for a, b in zip(both.nearest(), fresh.nearest(), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+def test_a_planned_sites_file_becomes_an_editable_scenario_row_for_row(demo, tmp_path):
+    _, catalog, prepared, _ = demo
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        PLAN + "无名点,不存在的类型,120.6,31.3,2025-01-01,\n缺坐标,儿童关爱之家,,,2025-01-01,\n",
+        encoding="utf-8",
+    )
+    rows, found, _ = read_scenario_file(plan)
+    sc, left_out = scenario_from_rows(rows, catalog, "文件方案", file=str(plan))
+    assert [s.origin for s in sc.sites] == ["file", "file"]
+    assert sc.sites[1].planned == dt.date(2027, 3, 1)
+    assert sorted((f.code, f.row) for f in left_out) == [
+        ("no_location", 5),
+        ("unknown_facility_type", 4),
+    ]
+    good = rows.iloc[:2]
+    a = evaluate_scenario(prepared, good, "2027-12-31")
+    b = evaluate_scenario(prepared, sc, "2027-12-31")
+    assert _values(a) == _values(b)

@@ -43,6 +43,7 @@ __all__ = [
     "evaluate_scenario",
     "planned_sites_from_suggestion",
     "read_scenario_file",
+    "scenario_from_rows",
 ]
 
 #: Where a planned site came from.
@@ -286,6 +287,66 @@ def read_scenario_file(
         "rows": len(frame),
     }
     return frame, found, described
+
+
+def scenario_from_rows(
+    rows: pd.DataFrame, catalog: Catalog, name: str, *, file: str | None = None
+) -> tuple[Scenario, Findings]:
+    """The rows of a planned-sites file (:func:`read_scenario_file`) as a scenario the
+    desktop app can edit, and a finding for each row left out (a reader error, a type not
+    in the catalogue, no coordinates): every row is a site or a finding.
+    """
+    from coverage_gis.findings import Finding
+
+    found = Findings()
+    sites: list[PlannedSite] = []
+    for r in rows.itertuples(index=False):
+        error = not pd.isna(r.row_error)
+        code = None if error else catalog.match_type(r.type_raw)
+        lon, lat = float(r.lon), float(r.lat)
+        reason = (
+            ("reader_error", "该行有读取错误", "the row has a reading error")
+            if error
+            else (
+                "unknown_facility_type",
+                f"设施类型“{r.type_raw}”不在目录中",
+                f"type '{r.type_raw}' is not in the catalogue",
+            )
+            if code is None
+            else ("no_location", "没有坐标", "no coordinates")
+            if not (math.isfinite(lon) and math.isfinite(lat))
+            else None
+        )
+        if reason is not None:
+            found.add(
+                Finding(
+                    "warning",
+                    reason[0],
+                    f"规划点位未加入方案：{reason[1]}",
+                    f"Planned site not added to the scenario: {reason[2]}",
+                    file=file or str(r.source_file),
+                    sheet=None if pd.isna(r.source_sheet) else str(r.source_sheet),
+                    row=int(r.source_row),
+                    column="type" if reason[0] == "unknown_facility_type" else None,
+                    value=None if pd.isna(r.type_raw) else str(r.type_raw),
+                )
+            )
+            continue
+        opened = r.opened
+        sites.append(
+            PlannedSite(
+                name=str(r.name) if not pd.isna(r.name) else f"规划点位 {r.source_row}",
+                type_code=code,
+                lon=lon,
+                lat=lat,
+                planned=None if pd.isna(opened) else pd.Timestamp(opened).date(),
+                meets_standard=None if pd.isna(r.meets_standard) else bool(r.meets_standard),
+                beds=None if pd.isna(r.beds) else float(r.beds),
+                nursing_beds=None if pd.isna(r.nursing_beds) else float(r.nursing_beds),
+                origin="file",
+            )
+        )
+    return Scenario(name, tuple(sites)), found
 
 
 def evaluate_scenario(
