@@ -31,8 +31,8 @@ $(STAMP): pyproject.toml | system-deps
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/coverage-gis audit --demo --out out --format table,csv,json,xlsx
-	$(VENV)/bin/coverage-gis map --demo --quiet --out out/gap_map.html --png out/gap_map.png
+	$(VENV)/bin/coverage-gis audit --demo --suggest --out out --format table,csv,json,xlsx
+	$(VENV)/bin/coverage-gis map --demo --suggest --quiet --out out/gap_map.html --png out/gap_map.png
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu" \

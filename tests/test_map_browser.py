@@ -97,10 +97,15 @@ class Bridge(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.clicked: list[str] = []
+        self.points: list[tuple[float, float]] = []
 
     @Slot(str)
     def unitClicked(self, code: str) -> None:  # noqa: N802
         self.clicked.append(code)
+
+    @Slot(float, float)
+    def mapClicked(self, lon: float, lat: float) -> None:  # noqa: N802
+        self.points.append((lon, lat))
 
 
 class Browser:
@@ -337,3 +342,70 @@ def test_access_layers_draw_demand_and_catchments(browser, tmp_path):
     browser.screenshot("gap_map_access_A-3.png")
     assert browser.page.errors() == []
     assert browser.interceptor.blocked == []
+
+
+def test_suggested_and_planned_sites_and_placing_by_click(qtbot, tmp_path):
+    """Suggested sites are numbered per indicator, planned sites drawn apart, and in
+    placing mode a click reports its point to the host instead of selecting a township."""
+    from coverage_gis.siting.scenario import PlannedSite, Scenario, evaluate_scenario
+    from coverage_gis.siting.suggest import suggest_for_gaps
+    from coverage_gis.workflow import demo_access_paths, prepare_audit
+
+    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths(), **demo_access_paths())
+    catalog = load_catalog()
+    prepared = prepare_audit(inputs, catalog, allow_errors=True)
+    now = prepared.evaluate("2025-12-31")
+    sites = suggest_for_gaps(inputs, now, ["T2-5", "T2-4"])
+    lili = now.units.loc[now.units["code"] == "320509107", "geometry"].iloc[0]
+    p = lili.representative_point()
+    plan = Scenario(
+        "方案", (PlannedSite("黎里规划中心", "regional_elderly_care_center", p.x, p.y),)
+    )
+    result = evaluate_scenario(prepared, plan, "2025-12-31")
+    path = export_gap_map(result, tmp_path / "sites.html", indicators=["T2-5", "T2-4"], sites=sites)
+    b = Browser(qtbot, with_channel=True)
+    try:
+        b.load(path)
+        by = {s.indicator: s.table for s in sites}
+        c = b.jsj("coverageGis.counts()")
+        assert c["planned"] == 1
+        assert c["sitesShown"] == len(by["T2-5"]) > 0
+        assert b.jsj("coverageGis.sites()") == list(by["T2-5"]["site"])
+        legend = b.js("document.querySelector('.cg-legend').textContent")
+        assert "规划点位 (1)" in legend  # the planned centre is of T2-5's type
+        b.screenshot("gap_map_sites_T2-5.png")
+        assert b.js(js_call("setIndicator", "T2-4")) is True
+        assert b.jsj("coverageGis.sites()") == list(by["T2-4"]["site"])
+        legend = b.js("document.querySelector('.cg-legend').textContent")
+        assert f"选址建议 ({len(by['T2-4'])})" in legend and "规划点位" not in legend
+        b.screenshot("gap_map_sites.png")
+        # placing: a click reports its point, not a township
+        assert b.js(js_call("setPlacing", True)) is True
+        # (each statement ends in a value: a Leaflet object as the result never comes back)
+        b.js(
+            "coverageGis.map.fire('click', {latlng: L.latLng(31.0230, 120.8672)});"
+            "coverageGis.map.eachLayer(function (l) { if (l.feature && l.feature.properties.code"
+            " === '320509107') { l.fire('click'); } }); true"
+        )
+        assert b.bridge is not None
+        qtbot.waitUntil(lambda: len(b.bridge.points) == 1, timeout=10_000)
+        lon, lat = b.bridge.points[0]
+        assert abs(lon - 120.8672) < 1e-9 and abs(lat - 31.0230) < 1e-9
+        assert b.bridge.clicked == []
+        assert b.js(js_call("setPlacing", False)) is True
+        b.js(
+            "coverageGis.map.eachLayer(function (l) { if (l.feature && l.feature.properties.code"
+            " === '320509107') { l.fire('click'); } }); true"
+        )
+        qtbot.waitUntil(lambda: b.bridge.clicked == ["320509107"], timeout=10_000)
+        assert b.page.errors() == [] and b.interceptor.blocked == []
+    finally:
+        b.close()
+    # a GCJ-02 page has no WGS84 point to report: placing is refused
+    gcj = export_gap_map(result, tmp_path / "gcj.html", indicators=["T2-5"], basemap="amap")
+    b2 = Browser(qtbot)
+    try:
+        b2.load(gcj)
+        assert b2.js(js_call("setPlacing", True)) is False
+    finally:
+        b2.close()

@@ -13,13 +13,18 @@
  *   coverageGis.search(text)          -> [code] find townships by name (or code) and zoom
  *   coverageGis.highlight(code|null)  -> bool   outline one township (null clears)
  *   coverageGis.setFacilityTypes(list|"all"|"indicator")   show these facility layers
- *   coverageGis.counts()              -> {units, unitsDrawn, facilities, facilitiesShown}
+ *   coverageGis.counts()              -> {units, unitsDrawn, facilities, facilitiesShown,
+ *                                               planned, sitesShown, …}
+ *   coverageGis.setPlacing(on)        -> bool   placing mode: a click on the map reports its
+ *                                               WGS84 point (false on a GCJ-02 page)
+ *   coverageGis.sites()               -> [name] suggested sites shown (current indicator)
  *   coverageGis.map                   the Leaflet map
  *
  * Township clicks: a CustomEvent "coveragegis:unitclick" ({detail: {code}}) is dispatched on
  * window and, inside the desktop app, bridge.unitClicked(code) is called on the QWebChannel
  * (and bridge.indicatorSelected(id) when the user picks an indicator in the title box)
- * object named "bridge". The page never loads qwebchannel.js itself: the host injects it
+ * object named "bridge". In placing mode a click calls bridge.mapClicked(lon, lat) instead
+ * and dispatches "coveragegis:mapclick" ({detail: {lon, lat}}). The page never loads qwebchannel.js itself: the host injects it
  * (e.g. a QWebEngineScript at DocumentCreation); the channel is opened lazily when
  * window.qt.webChannelTransport and window.QWebChannel exist.
  *
@@ -64,9 +69,9 @@
     var typeByCode = {};
     data.types.forEach(function (t, i) { typeByCode[t.code] = { i: i, t: t }; });
 
-    ['cg-units', 'cg-counties', 'cg-fac', 'cg-labels'].forEach(function (name, k) {
+    ['cg-units', 'cg-counties', 'cg-fac', 'cg-labels', 'cg-sites'].forEach(function (name, k) {
       var p = map.createPane(name);
-      p.style.zIndex = String([410, 450, 620, 640][k]);
+      p.style.zIndex = String([410, 450, 620, 640, 630][k]);
       if (name === 'cg-counties' || name === 'cg-labels') { p.style.pointerEvents = 'none'; }
     });
 
@@ -111,7 +116,7 @@
       onEachFeature: function (f, layer) {
         byCode[f.properties.code] = layer;
         layer.bindTooltip(function () { return unitTooltip(f); }, { sticky: true, className: 'cg-tip' });
-        layer.on('click', function () { unitClicked(f.properties.code); });
+        layer.on('click', function () { if (!placing) { unitClicked(f.properties.code); } });
       }
     }).addTo(map);
 
@@ -150,17 +155,63 @@
       row(box, T.meets_standard, F.meets[i] === null ? T.unknown : (F.meets[i] ? T.yes : T.no));
       var u = F.u[i] >= 0 ? data.units.features[F.u[i]] : null;
       row(box, T.counted_in, u ? u.properties.name : T.not_located);
+      if (F.plan && F.plan[i]) { box.appendChild(el('div', 'cg-planned-note', T.planned_site)); }
       return box;
     }
+    var nPlanned = 0;
+    var plannedByType = data.types.map(function () { return 0; });
     for (var i = 0; i < nFac; i++) {
       var ti = F.t[i];
-      var m = L.circleMarker([F.y[i], F.x[i]], {
+      var planned = !!(F.plan && F.plan[i]);
+      if (planned) { nPlanned++; plannedByType[ti]++; }
+      // a planned site (scenario): larger, dashed purple ring round the type colour
+      var m = L.circleMarker([F.y[i], F.x[i]], planned ? {
+        pane: 'cg-fac', className: 'cg-fac cg-planned cg-fac-t' + ti, radius: 8,
+        color: '#6a1b9a', weight: 2.5, dashArray: '3 2', fillColor: safeColor(data.types[ti].color),
+        fillOpacity: 0.9
+      } : {
         pane: 'cg-fac', className: 'cg-fac cg-fac-t' + ti, radius: 5,
         color: '#1f1f1f', weight: 1, fillColor: safeColor(data.types[ti].color), fillOpacity: 0.95
       });
       m.bindTooltip((function (k) { return function () { return facTooltip(k); }; })(i), { className: 'cg-tip' });
       groups[ti].addLayer(m);
     }
+
+    // ---- suggested sites (选址建议) of the current indicator, numbered by rank ----------
+    var S = data.sites || [];
+    var sitesLayer = L.layerGroup();
+    function siteTooltip(s) {
+      var box = el('div', 'cg-tt');
+      var h = el('div', 'cg-tt-h');
+      h.appendChild(el('span', 'cg-site-rank', String(Number(s.rank))));
+      h.appendChild(el('b', null, ' ' + s.name));
+      box.appendChild(h);
+      row(box, T.indicator, s.ind);
+      row(box, T.county, s.county);
+      row(box, T.counted_in, s.unit);
+      row(box, T.adds, Number(s.gain).toLocaleString() + ' ' + s.field);
+      if (s.closes) { row(box, T.closes_gap, s.closes); }
+      row(box, T.nearest_existing, s.near === null ? '—' : Number(s.near).toLocaleString() + ' m');
+      return box;
+    }
+    var shownSites = [];
+    function drawSites() {
+      sitesLayer.clearLayers();
+      shownSites = [];
+      var id = data.indicators[cur].id;
+      S.forEach(function (s) {
+        if (s.ind !== id) { return; }
+        shownSites.push(s.name);
+        var badge = el('span', null, String(Number(s.rank)));
+        var mk = L.marker([s.y, s.x], {
+          pane: 'cg-sites', keyboard: false,
+          icon: L.divIcon({ className: 'cg-site', html: badge, iconSize: [22, 22], iconAnchor: [11, 11] })
+        });
+        mk.bindTooltip(function () { return siteTooltip(s); }, { className: 'cg-tip' });
+        sitesLayer.addLayer(mk);
+      });
+    }
+    if (S.length) { sitesLayer.addTo(map); }
 
     // ---- access layers: demand points by distance band, facility catchments ----------
     var demandLayer = L.layerGroup();
@@ -231,6 +282,7 @@
     });
     overlays[esc(T.counties)] = countiesLayer;
     overlays[esc(T.labels)] = labelsLayer;
+    if (S.length) { overlays[esc(T.suggested_sites)] = sitesLayer; }
     if (data.access && data.access.length) {
       overlays[esc(T.demand_points)] = demandLayer;
       overlays[esc(T.catchments)] = catchLayer;
@@ -388,6 +440,20 @@
         c.appendChild(el('span', null, T.catchments));
         legendBody.appendChild(c);
       }
+      if (map.hasLayer(sitesLayer) && sitesLayer.getLayers().length) {
+        var sr2 = el('div', 'cg-legend-row');
+        sr2.appendChild(el('span', 'cg-site cg-site-key', '1'));
+        sr2.appendChild(el('span', null, T.suggested_sites + ' (' + sitesLayer.getLayers().length + ')'));
+        legendBody.appendChild(sr2);
+      }
+      var plannedShown = 0;
+      data.types.forEach(function (t, k) { if (map.hasLayer(groups[k])) { plannedShown += plannedByType[k]; } });
+      if (plannedShown) {
+        var pr = el('div', 'cg-legend-row');
+        pr.appendChild(el('span', 'cg-dot cg-planned-key'));
+        pr.appendChild(el('span', null, T.planned_sites + ' (' + plannedShown + ')'));
+        legendBody.appendChild(pr);
+      }
       legendBody.appendChild(el('div', 'cg-legend-sub', T.facilities));
       data.types.forEach(function (t, k) {
         if (!map.hasLayer(groups[k])) { return; }
@@ -431,6 +497,7 @@
       unitsLayer.setStyle(styleFor);
       renderTitle();
       showAccess();
+      drawSites();
       setFacilityTypes('indicator');
       return true;
     }
@@ -525,6 +592,20 @@
       if (bridge && typeof bridge[method] === 'function') { bridge[method](value); }
       window.dispatchEvent(new CustomEvent('coveragegis:' + method.toLowerCase(), { detail: { value: value } }));
     }
+    var placing = false;
+    function setPlacing(on) {
+      if (data.gcj02) { return false; }  // the page's points are shifted: no WGS84 to report
+      placing = !!on;
+      map.getContainer().classList.toggle('cg-placing', placing);
+      return true;
+    }
+    map.on('click', function (e) {
+      if (!placing) { return; }
+      var lon = e.latlng.lng, lat = e.latlng.lat;
+      connectBridge();
+      if (bridge && typeof bridge.mapClicked === 'function') { bridge.mapClicked(lon, lat); }
+      window.dispatchEvent(new CustomEvent('coveragegis:mapclick', { detail: { lon: lon, lat: lat } }));
+    });
     function unitClicked(code) {
       highlight(code);
       connectBridge();
@@ -556,6 +637,9 @@
       search: search,
       highlight: highlight,
       setFacilityTypes: setFacilityTypes,
+      setPlacing: setPlacing,
+      placing: function () { return placing; },
+      sites: function () { return shownSites.slice(); },
       labelZoom: function () { return labelZoom; },
       counts: function () {
         var shown = 0;
@@ -565,6 +649,8 @@
           unitsDrawn: map.getContainer().querySelectorAll('path.cg-unit').length,
           facilities: nFac,
           facilitiesShown: shown,
+          planned: nPlanned,
+          sitesShown: map.hasLayer(sitesLayer) ? sitesLayer.getLayers().length : 0,
           demandShown: map.hasLayer(demandLayer) ? demandLayer.getLayers().length : 0,
           catchmentsShown: map.hasLayer(catchLayer) ? catchLayer.getLayers().reduce(function (n, g) { return n + (g.getLayers ? g.getLayers().length : 1); }, 0) : 0
         };

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,9 +10,11 @@ from typing import TYPE_CHECKING
 from coverage_gis.export_safety import protect_cell
 
 if TYPE_CHECKING:
+    from openpyxl import Workbook
+
     from coverage_gis.siting.suggest import SiteSuggestion
 
-__all__ = ["SITE_HEADERS", "SOLVER_HEADERS", "write_sites_workbook"]
+__all__ = ["SITE_HEADERS", "SOLVER_HEADERS", "add_site_sheets", "write_sites_workbook"]
 
 #: Header row of the 选址建议 sheet.
 SITE_HEADERS = (
@@ -40,20 +43,21 @@ SOLVER_HEADERS = (
 )
 
 
-def write_sites_workbook(runs: Sequence[SiteSuggestion], path: str | Path) -> Path:
-    """Write one row per suggested site (rank order, per indicator) and one per run.
+def add_site_sheets(wb: Workbook, runs: Sequence[SiteSuggestion], index: int | None = None) -> None:
+    """Add the sheets 选址建议 (one row per suggested site, rank order, per indicator) and
+    求解信息 (one row per run: model, objective, solver, status, gap, time) to ``wb``, at
+    ``index`` (default: at the end).
 
     Text from the data (site and unit names) is written as text cells, never formulas.
     """
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "选址建议"
+    at = len(wb.sheetnames) if index is None else index
+    ws = wb.create_sheet("选址建议", at)
     ws.append(list(SITE_HEADERS))
     for s in runs:
         for row in s.table.itertuples():
+            near = float(row.nearest_existing_m)
             ws.append(
                 [
                     s.indicator,
@@ -64,12 +68,12 @@ def write_sites_workbook(runs: Sequence[SiteSuggestion], path: str | Path) -> Pa
                     float(row.gain),
                     str(row.gain_field),
                     str(row.unit) if row.closes else "",
-                    round(float(row.nearest_existing_m)) if row.nearest_existing_m < 1e12 else None,
+                    round(near) if math.isfinite(near) else None,
                     float(row.lon),
                     float(row.lat),
                 ]
             )
-    info = wb.create_sheet("求解信息")
+    info = wb.create_sheet("求解信息", at + 1)
     info.append(list(SOLVER_HEADERS))
     for s in runs:
         r = s.result
@@ -92,6 +96,19 @@ def write_sites_workbook(runs: Sequence[SiteSuggestion], path: str | Path) -> Pa
             for cell in line:
                 protect_cell(cell)
         sheet.freeze_panes = "A2"
+        for col, width in zip(
+            "ABCDEFGHIJK", (10, 6, 30, 16, 12, 14, 12, 16, 14, 11, 11), strict=False
+        ):
+            sheet.column_dimensions[col].width = width
+
+
+def write_sites_workbook(runs: Sequence[SiteSuggestion], path: str | Path) -> Path:
+    """Write a workbook of the sheets of :func:`add_site_sheets` alone."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_site_sheets(wb, runs)
     out = Path(path)
     wb.save(out)
     return out

@@ -22,6 +22,10 @@ Sheets, in order (:data:`SHEET_NAMES`):
     facility nearest to most of the unit's residents and their population-weighted median
     distance to the nearest facility. A one-line note when the catalogue has no access
     indicator.
+``选址建议``, ``求解信息`` (only when site suggestions are given)
+    Each suggested site (rank, site, township, county, residents added, gap closed,
+    distance to the nearest existing facility) and each model run (objective, solver
+    status, time); see :mod:`coverage_gis.export_sites`.
 ``设施明细``
     Every facility row read, with its source file/sheet/row, assigned unit and whether it is
     counted or excluded (with the reason).
@@ -63,6 +67,8 @@ from coverage_gis.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
+
+    from coverage_gis.siting.suggest import SiteSuggestion
 
 __all__ = [
     "BOUNDARY_NOTE",
@@ -847,6 +853,7 @@ def write_workbook(
     path: str | Path,
     *,
     chart_indicators: Sequence[str] | None = None,
+    sites: Sequence[SiteSuggestion] = (),
 ) -> Path:
     """Write the audit workbook (see the module docstring for the sheets).
 
@@ -862,6 +869,9 @@ def write_workbook(
         presence indicators (:func:`coverage_gis.charts.default_chart_indicators`); an
         empty sequence: no charts. The PNG files are written to ``charts/<id>.png`` beside
         the workbook and embedded in 县级汇总.
+    sites
+        Site suggestions (:func:`coverage_gis.siting.suggest.suggest_sites`): when given,
+        the sheets 选址建议 and 求解信息 follow 可达性.
 
     Returns
     -------
@@ -897,6 +907,10 @@ def write_workbook(
     _sheet_facilities(sheets[5], result)
     _sheet_findings(sheets[6], result)
     _sheet_notes(sheets[7], result, charts)
+    if sites:
+        from coverage_gis.export_sites import add_site_sheets
+
+        add_site_sheets(wb, sites, index=SHEET_NAMES.index("可达性") + 1)
     wb.properties.title = f"{result.catalog.name_zh} 设施覆盖评估 {result.as_of.isoformat()}"
     wb.properties.creator = f"coverage-gis {__version__}"
     tmp = out.with_name(f".{out.stem}.tmp{os.getpid()}.xlsx")

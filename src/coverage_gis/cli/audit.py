@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +232,9 @@ def _parse_formats(value: str) -> set[str]:
     return fmts
 
 
-def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Path]:
+def _write_formats(
+    result: Any, out: Path, fmts: set[str], lang: str, sites: Sequence[Any] = ()
+) -> list[Path]:
     from coverage_gis.export_tables import write_outputs
 
     written = write_outputs(result, out, fmts & {"csv", "json", "parquet"})
@@ -241,7 +243,7 @@ def _write_formats(result: Any, out: Path, fmts: set[str], lang: str) -> list[Pa
         from coverage_gis.export_xlsx import write_workbook
 
         # the workbook also writes its charts to out/charts/<id>.png
-        written.append(write_workbook(result, out / "coverage_report.xlsx"))
+        written.append(write_workbook(result, out / "coverage_report.xlsx", sites=sites))
         written.extend(write_summary(result, out))
     return written
 
@@ -414,10 +416,10 @@ def evaluate_from_options(
     return run_local(kw, inputs, catalog, steps)
 
 
-def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> tuple[Any, Any]:
-    """The audit of the real inputs (``None`` without ``baseline``) and of the inputs plus
-    ``--scenario`` (same options): the real rows are prepared once and the planned rows
-    appended (:func:`coverage_gis.siting.scenario.evaluate_scenario`)."""
+def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> tuple[Any, Any, Any]:
+    """The inputs, the audit of the real inputs (``None`` without ``baseline``) and the
+    audit of the inputs plus ``--scenario`` (same options): the real rows are prepared once
+    and the planned rows appended (:func:`coverage_gis.siting.scenario.evaluate_scenario`)."""
     from coverage_gis.catalog import load_catalog
     from coverage_gis.siting.scenario import evaluate_scenario, read_scenario_file
     from coverage_gis.workflow import check_errors, prepare_audit
@@ -433,7 +435,43 @@ def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> t
     steps("计算指标", "evaluating indicators")
     now = prepared.evaluate(as_of) if baseline else None
     plan = evaluate_scenario(prepared, rows, as_of, findings=found, described=[described])
-    return now, plan
+    return inputs, now, plan
+
+
+def suggest_option(fn: Any) -> Any:
+    """``--suggest``: site suggestions for the township presence indicators with gaps."""
+    return click.option(
+        "--suggest",
+        is_flag=True,
+        help="为有缺口的镇街设施指标给出选址建议（需人口数据）/ suggest sites for the township "
+        "presence indicators with gaps (needs population data)",
+    )(fn)
+
+
+def run_suggestions(
+    kw: dict[str, Any],
+    inputs: Any,
+    result: Any,
+    steps: _Steps,
+    indicators: Sequence[str] | None = None,
+) -> list[Any]:
+    """The suggestions of ``--suggest`` (none without it) for ``result``'s gaps."""
+    if not kw.get("suggest"):
+        return []
+    from coverage_gis.siting.suggest import suggest_for_gaps
+
+    steps("计算选址建议", "suggesting sites")
+    return suggest_for_gaps(inputs, result, indicators)
+
+
+def audit_with_inputs(kw: dict[str, Any], steps: _Steps) -> tuple[Any, Any]:
+    """The inputs and their in-process audit (what ``--suggest`` needs besides the result)."""
+    from coverage_gis.catalog import load_catalog
+
+    steps("读取指标目录", "loading catalogue")
+    catalog = load_catalog(kw["catalog"])
+    inputs = _load(kw, steps)
+    return inputs, run_local(kw, inputs, catalog, steps)
 
 
 @cli.command()
@@ -478,6 +516,7 @@ def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> t
     help="规划方案：计划新建点位文件（含计划建成时间），输出“现状 → 方案”对照 scenario.csv / "
     "planned sites (with planned dates): writes the now → with-plan comparison scenario.csv",
 )
+@suggest_option
 def audit(**kw: Any) -> None:
     """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
     from coverage_gis.export_tables import audit_json, format_indicator_table
@@ -485,14 +524,20 @@ def audit(**kw: Any) -> None:
     fmts = _parse_formats(kw["formats"])
     steps = _Steps(kw["quiet"] or kw["as_json"])
     plan = None
+    sites: list[Any] = []
+    for flag in ("scenario", "suggest"):
+        if kw[flag] and kw["engine"] != "local":
+            raise click.UsageError(f"--{flag} 只用于本机引擎 / --{flag} needs --engine local")
     if kw["scenario"] is not None:
-        if kw["engine"] != "local":
-            raise click.UsageError("--scenario 只用于本机引擎 / --scenario needs --engine local")
-        result, plan = _with_plan(kw, steps)
+        inputs, result, plan = _with_plan(kw, steps)
+        sites = run_suggestions(kw, inputs, result, steps)
+    elif kw["suggest"]:
+        inputs, result = audit_with_inputs(kw, steps)
+        sites = run_suggestions(kw, inputs, result, steps)
     else:
         result = evaluate_from_options(kw, steps, formats=fmts)
     steps("写出结果", "writing outputs")
-    written = _write_formats(result, kw["out"], fmts, kw["lang"])
+    written = _write_formats(result, kw["out"], fmts, kw["lang"], sites)
     if plan is not None:
         from coverage_gis.export_tables import scenario_table
 
@@ -515,6 +560,16 @@ def audit(**kw: Any) -> None:
             if row.change == row.change and row.change not in (None, 0):  # changed, not NaN
                 closed = f"  补缺 closes {row.closed}" if row.closed else ""
                 click.echo(f"  {row.id}  {row.name}  {row.now:g} → {row.with_plan:g}{closed}")
+    if sites:
+        n = sum(len(x.table) for x in sites)
+        where = "coverage_report.xlsx 选址建议" if "xlsx" in fmts else "--format xlsx"
+        click.echo(
+            f"\n选址建议 / suggested sites: {n}（{len(sites)} 项指标 indicators；见 see {where}）"
+        )
+        for x in sites:
+            units = [str(u) for u in x.table["unit"]]
+            more = f" …（另 {len(units) - 8} 处 / {len(units) - 8} more）" if len(units) > 8 else ""
+            click.echo(f"  {x.indicator}  {len(units)} 处 sites: {'、'.join(units[:8])}{more}")
     if written and not kw["quiet"]:
         click.echo("输出 / outputs: " + ", ".join(str(p) for p in written), err=True)
 

@@ -11,9 +11,12 @@ from coverage_gis.cli import cli
 from coverage_gis.cli.audit import (
     _Steps,
     _with_plan,
+    audit_with_inputs,
     evaluate_from_options,
     evaluation_options,
     input_options,
+    run_suggestions,
+    suggest_option,
 )
 
 
@@ -59,21 +62,29 @@ from coverage_gis.cli.audit import (
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="按规划方案（计划新建点位）绘图 / map the audit with a scenario's planned sites",
 )
+@suggest_option
 def map_cmd(**kw: Any) -> None:
     """输出离线交互式缺口地图 / Write the offline interactive gap map (one HTML file)."""
     from coverage_gis.mapexport import default_indicators, export_gap_map, export_static_map
 
     steps = _Steps(kw["quiet"])
+    for flag in ("scenario", "suggest"):
+        if kw[flag] and kw.get("engine", "local") != "local":
+            raise click.UsageError(f"--{flag} 只用于本机引擎 / --{flag} needs --engine local")
+    sites: list[Any] = []
     if kw["scenario"] is not None:
-        if kw.get("engine", "local") != "local":
-            raise click.UsageError("--scenario 只用于本机引擎 / --scenario needs --engine local")
-        _, result = _with_plan(kw, steps, baseline=False)
+        # the plan's map; suggestions, if asked for, close the gaps the plan leaves
+        inputs, _, result = _with_plan(kw, steps, baseline=False)
         if not kw["title"]:
             name = Path(kw["scenario"]).name
             kw["title"] = f"规划方案 {name}：设施覆盖缺口图 / with the plan {name}"
+    elif kw["suggest"]:
+        inputs, result = audit_with_inputs(kw, steps)
     else:
         result = evaluate_from_options(kw, steps)
     indicators = list(kw["indicators"]) or default_indicators(result)
+    if kw["suggest"]:
+        sites = run_suggestions(kw, inputs, result, steps, indicators)
     steps("绘制交互地图", "drawing the interactive map")
     written = [
         export_gap_map(
@@ -84,6 +95,7 @@ def map_cmd(**kw: Any) -> None:
             title=kw["title"],
             lang=kw["lang"],
             tianditu_key=kw["tianditu_key"],
+            sites=sites,
         )
     ]
     if kw["static_path"]:

@@ -3,8 +3,9 @@
 Audits the inputs like ``audit``, then runs :func:`coverage_gis.siting.suggest.suggest_sites`
 for each ``--indicator``: township presence indicators get the best community in each gap
 镇(街道); access indicators get ``--new`` sites by the maximal covering model. Writes
-``sites.csv``, ``sites.json`` and ``sites.xlsx`` (sheets 选址建议 and 求解信息: model,
-objective, solver status and time per indicator).
+``sites.csv``, ``sites.json``, ``sites.xlsx`` (sheets 选址建议 and 求解信息: model,
+objective, solver status and time per indicator) and the map ``sites_map.html`` (the
+indicators' gaps with a layer of the numbered sites and what each adds).
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ __all__ = ["site"]
     default=Path("out"),
     show_default=True,
     help="输出目录 / output folder",
+)
+@click.option(
+    "--map/--no-map",
+    "with_map",
+    default=True,
+    show_default=True,
+    help="同时输出选址地图 sites_map.html / also write the map of the sites",
 )
 def site(**kw: Any) -> None:
     """选址建议：新设施放在哪里、各补上什么缺口 / Where the next facilities should go."""
@@ -137,6 +145,19 @@ def site(**kw: Any) -> None:
 
     write_sites_workbook(runs, out / "sites.xlsx")
     (out / "sites.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    written = [out / "sites.csv", out / "sites.json", out / "sites.xlsx"]
+    if kw["with_map"]:
+        from coverage_gis.mapexport import export_gap_map
+
+        written.append(
+            export_gap_map(
+                result,
+                out / "sites_map.html",
+                indicators=list(dict.fromkeys(kw["indicators"])),
+                title="选址建议 / Suggested sites",
+                sites=runs,
+            )
+        )
     for s in runs:
         click.echo(
             f"{s.indicator}  模型 model {s.model}  目标值 objective {s.result.objective:,.0f}  "
@@ -149,7 +170,4 @@ def site(**kw: Any) -> None:
                 + (f"  补缺 closes {row.unit}" if row.closes else "")
             )
     if not kw["quiet"]:
-        click.echo(
-            f"输出 / outputs: {out / 'sites.csv'}, {out / 'sites.json'}, {out / 'sites.xlsx'}",
-            err=True,
-        )
+        click.echo("输出 / outputs: " + ", ".join(map(str, written)), err=True)

@@ -14,7 +14,8 @@ js_call
     A safe ``runJavaScript`` statement calling that API (``js_call("zoomTo", code)``).
 export_static_map
     The same map for reports, as PNG or PDF.
-unit_statuses, default_indicators, simplify_units, shift_to_gcj02, map_facilities
+unit_statuses, default_indicators, simplify_units, shift_to_gcj02, map_facilities,
+planned_rows
     The data behind both maps.
 """
 
@@ -28,6 +29,7 @@ from coverage_gis.mapexport._data import (
     map_facilities,
     map_payload,
     map_update,
+    planned_rows,
     resolve_tianditu_key,
     shift_to_gcj02,
     simplify_units,
@@ -52,6 +54,7 @@ __all__ = [
     "map_facilities",
     "map_payload",
     "map_update",
+    "planned_rows",
     "resolve_tianditu_key",
     "shift_to_gcj02",
     "simplify_units",

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +34,9 @@ from coverage_gis.mapexport._style import (
 )
 from coverage_gis.results import AuditResult, IndicatorResult
 
+if TYPE_CHECKING:
+    from coverage_gis.siting.suggest import SiteSuggestion
+
 __all__ = [
     "BASEMAPS",
     "METRIC_CRS",
@@ -43,6 +46,7 @@ __all__ = [
     "map_facilities",
     "map_payload",
     "map_update",
+    "planned_rows",
     "resolve_tianditu_key",
     "shift_to_gcj02",
     "simplify_units",
@@ -336,6 +340,51 @@ def _qualifying_by_unit(result: AuditResult, ir: IndicatorResult) -> pd.Series:
     return fac.loc[mask].groupby("unit_code").size()
 
 
+def planned_rows(result: AuditResult, facilities: pd.DataFrame | None = None) -> np.ndarray:
+    """Boolean per row of ``facilities`` (default: the result's): a scenario's planned
+    site (its source is an input with role ``scenario``: a planned-sites file or a
+    desktop scenario)."""
+    fac = result.facilities if facilities is None else facilities
+    sources = {str(i.get("path")) for i in result.inputs if i.get("role") == "scenario"}
+    if not sources:
+        return np.zeros(len(fac), dtype=bool)
+    return fac["source_file"].astype(str).isin(sources).to_numpy()
+
+
+def _site_payload(
+    sites: Sequence[SiteSuggestion], indicator_ids: Sequence[str], gcj02: bool
+) -> list[dict[str, Any]]:
+    """The suggested sites of the mapped indicators, one record each (rank order)."""
+    out: list[dict[str, Any]] = []
+    for s in sites:
+        if s.indicator not in indicator_ids or not len(s.table):
+            continue
+        t = s.table
+        lon, lat = t["lon"].to_numpy(dtype=float), t["lat"].to_numpy(dtype=float)
+        if gcj02:
+            from coverage_gis.coordsys import wgs84_to_gcj02
+
+            lon, lat = wgs84_to_gcj02(lon, lat)
+        for k, row in enumerate(t.itertuples()):
+            near = float(row.nearest_existing_m)
+            out.append(
+                {
+                    "ind": s.indicator,
+                    "rank": int(row.rank),
+                    "name": str(row.site),
+                    "x": round(float(lon[k]), 6),
+                    "y": round(float(lat[k]), 6),
+                    "unit": str(row.unit),
+                    "county": str(row.county),
+                    "gain": round(float(row.gain)),
+                    "field": str(row.gain_field),
+                    "closes": str(row.unit) if row.closes else None,
+                    "near": round(near) if np.isfinite(near) else None,
+                }
+            )
+    return out
+
+
 def map_payload(
     result: AuditResult,
     indicators: Sequence[str] | None = None,
@@ -344,12 +393,15 @@ def map_payload(
     title: str | None = None,
     lang: Lang = "zh",
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    sites: Sequence[SiteSuggestion] = (),
 ) -> dict[str, Any]:
     """Everything the page draws, as JSON-ready data (user strings unescaped; the page
     inserts them as text).
 
     Coordinates are WGS84, or GCJ-02 when ``basemap == "amap"``; polygon vertices are
-    rounded to 6 decimals (0.1 m).
+    rounded to 6 decimals (0.1 m). ``sites`` (suggestions of
+    :func:`coverage_gis.siting.suggest.suggest_sites`) are drawn for the indicators mapped;
+    the facility rows of a scenario are flagged as planned.
     """
     if basemap not in BASEMAPS:
         raise InputError(
@@ -510,6 +562,7 @@ def map_payload(
         "meets": [None if pd.isna(v) else bool(v) for v in meets],
         "serv": [bool(v) for v in fac["in_service"]],
         "u": [unit_pos.get(str(v), -1) if _str_or_none(v) else -1 for v in fac["unit_code"]],
+        "plan": planned_rows(result, fac).astype(int).tolist(),
     }
 
     bounds = shapely.total_bounds(geoms)
@@ -543,6 +596,7 @@ def map_payload(
         "units": {"type": "FeatureCollection", "features": features},
         "counties": {"type": "FeatureCollection", "features": counties_geo},
         "facilities": facilities,
+        "sites": _site_payload(sites, [ir.indicator.id for ir in irs], basemap == "amap"),
         "access": access_layers,
         "text": {
             k: text(k, lang)
@@ -582,6 +636,12 @@ def map_payload(
                 "residents",
                 "omitted_points",
                 "beyond_measured",
+                "suggested_sites",
+                "planned_sites",
+                "planned_site",
+                "adds",
+                "closes_gap",
+                "nearest_existing",
             )
         },
     }

@@ -84,6 +84,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "residents": ("人数", "residents"),
     "omitted_points": ("个较小的居民点未画出", "smaller demand points not drawn"),
     "beyond_measured": ("超出计算范围", "beyond the measured range"),
+    "suggested_sites": ("选址建议", "Suggested sites"),
+    "planned_sites": ("规划点位", "Planned sites"),
+    "planned_site": ("规划点位（方案，尚未建成）", "Planned site (scenario, not built)"),
+    "adds": ("新增可达", "Adds within reach"),
+    "closes_gap": ("补上缺口", "Closes the gap of"),
+    "nearest_existing": ("距现有设施", "To the nearest existing"),
     "note_gcj": (
         "叠加图层已转换为 GCJ-02 以配合高德底图",
         "Overlays shifted to GCJ-02 to match the AMap basemap",

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coverage_gis._paths import resource_path
 from coverage_gis.errors import InputError
@@ -30,6 +30,9 @@ from coverage_gis.mapexport._data import (
 )
 from coverage_gis.mapexport._style import Lang
 from coverage_gis.results import AuditResult
+
+if TYPE_CHECKING:
+    from coverage_gis.siting.suggest import SiteSuggestion
 
 __all__ = ["build_gap_map", "export_gap_map", "js_call", "leaflet_assets"]
 
@@ -137,6 +140,7 @@ def build_gap_map(
     tianditu_key: str | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     label_zoom: int | None = None,
+    sites: Sequence[SiteSuggestion] = (),
 ) -> str:
     """Build the gap map page and return its HTML text.
 
@@ -165,6 +169,9 @@ def build_gap_map(
     label_zoom
         Zoom from which township names are shown (default: one level closer than the
         initial view).
+    sites
+        Site suggestions (:func:`coverage_gis.siting.suggest.suggest_sites`): a layer 选址建议
+        of numbered sites for each mapped indicator that has them, with what each adds.
 
     Raises
     ------
@@ -185,7 +192,13 @@ def build_gap_map(
         )
     tiles = _tile_layers(basemap, lang, tianditu_key)  # checks the key before any work
     payload = map_payload(
-        result, indicators, basemap=basemap, title=title, lang=lang, tolerance_m=tolerance_m
+        result,
+        indicators,
+        basemap=basemap,
+        title=title,
+        lang=lang,
+        tolerance_m=tolerance_m,
+        sites=sites,
     )
 
     class _Raw(Element):  # type: ignore[misc]
@@ -270,6 +283,7 @@ def export_gap_map(
     title: str | None = None,
     lang: Lang = "zh",
     tianditu_key: str | None = None,
+    sites: Sequence[SiteSuggestion] = (),
 ) -> Path:
     """Write the interactive gap map as one self-contained HTML file.
 
@@ -287,6 +301,7 @@ def export_gap_map(
         title=title,
         lang=lang,
         tianditu_key=tianditu_key,
+        sites=sites,
     )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ indicator's own reach and distance mode, the current qualifying facilities fixed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from coverage_gis.siting.models import SitingResult
     from coverage_gis.workflow import AuditInputs
 
-__all__ = ["SITE_COLUMNS", "SiteSuggestion", "suggest_sites"]
+__all__ = ["SITE_COLUMNS", "SiteSuggestion", "gap_indicators", "suggest_for_gaps", "suggest_sites"]
 
 #: Columns of :attr:`SiteSuggestion.table`.
 SITE_COLUMNS = (
@@ -223,6 +224,36 @@ def suggest_sites(
     )
     missing = tuple(codes[np.asarray(sr.units_without_candidate, dtype=np.int64)].tolist())
     return SiteSuggestion(ind.id, model, table, sr, cands.findings, missing)
+
+
+def gap_indicators(result: AuditResult, indicators: Sequence[str] | None = None) -> list[str]:
+    """The township presence indicators (of ``indicators``, default all) that have gap
+    townships: those :func:`suggest_for_gaps` suggests sites for."""
+    wanted = None if indicators is None else set(indicators)
+    return [
+        r.indicator.id
+        for r in result.indicators
+        if r.indicator.kind == "presence"
+        and r.indicator.level == "township"
+        and r.failing
+        and (wanted is None or r.indicator.id in wanted)
+    ]
+
+
+def suggest_for_gaps(
+    inputs: AuditInputs,
+    result: AuditResult,
+    indicators: Sequence[str] | None = None,
+    *,
+    reach_m: float = 1000.0,
+    time_limit: float = 60.0,
+) -> list[SiteSuggestion]:
+    """:func:`suggest_sites` for every indicator of :func:`gap_indicators`: the best
+    candidate in each gap township (what ``audit --suggest`` and ``map --suggest`` add)."""
+    return [
+        suggest_sites(inputs, result, i, reach_m=reach_m, time_limit=time_limit)
+        for i in gap_indicators(result, indicators)
+    ]
 
 
 def _elderly(demand: object) -> str:
