@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from coverage_gis.access.demand import Demand
@@ -186,3 +188,27 @@ def test_units_own_totals_are_the_demand_without_a_population_file(catalog):
     assert by_unit.loc["320501001", "share"] == pytest.approx(100.0)
     # 功能区 (丙湖开发区) is not counted: the denominator is the counted units' elderly
     assert r.denominator == pytest.approx(10_000 + 16_000 + 10_000 + 8_000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 4), st.integers(-1, 6), st.sampled_from([0.0, 1.0, 2.5, 3.0])),
+        max_size=40,
+    )
+)
+def test_main_facility_is_the_one_nearest_to_most_weight(rows):
+    """Per unit, the facility that is nearest for the largest total weight (ties: lowest)."""
+    from coverage_gis.access.evaluate import _main_facility
+
+    group = np.array([r[0] for r in rows], dtype=np.int64)
+    fac = np.array([r[1] for r in rows], dtype=np.int64)
+    weight = np.array([r[2] for r in rows], dtype=float)
+    got = _main_facility(group, fac, weight, 5)
+    for g in range(5):
+        totals: dict[int, float] = {}
+        for gg, f, w in rows:
+            if gg == g and f >= 0 and w > 0:
+                totals[f] = totals.get(f, 0.0) + w
+        want = min(totals, key=lambda f: (-totals[f], f)) if totals else -1
+        assert got[g] == want

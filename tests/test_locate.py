@@ -317,3 +317,21 @@ def test_answer_is_independent_of_point_and_polygon_order(towns, points, seed):
     u3, m3 = locate_points(geoms[perm], rank[perm], x, y)
     np.testing.assert_array_equal(np.where(u3 >= 0, perm[np.maximum(u3, 0)], -1), unit)
     np.testing.assert_array_equal(m3, multi)
+
+
+def test_a_few_points_skip_the_prepared_copies_and_agree(towns, monkeypatch):
+    """Up to ``_FEW_POINTS`` points (a scenario's planned sites) go through one STRtree
+    query; the prepared-grid path gives the same answer for them."""
+    geoms, rank, _special, _rings = towns
+    xy = shapely.get_coordinates(geoms)[::997][: _locate._FEW_POINTS]
+    x, y = xy[:, 0], xy[:, 1]  # vertices: shared corners and sides among them
+    calls: list[int] = []
+    real = _locate._prepared_copies
+    monkeypatch.setattr(_locate, "_prepared_copies", lambda g: calls.append(1) or real(g))
+    few = assert_matches(geoms, rank, x, y)
+    assert calls == [] and few[1].any()
+    monkeypatch.setattr(_locate, "_FEW_POINTS", 0)
+    grid = assert_matches(geoms, rank, x, y)
+    assert calls
+    for a, b in zip(few, grid, strict=True):
+        np.testing.assert_array_equal(a, b)

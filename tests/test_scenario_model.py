@@ -233,7 +233,7 @@ def test_pairs_for_appended_facilities_equal_pairs_measured_at_once(demo, mode):
     """The access cache measures only a scenario's new sites; the pairs are the same."""
     from coverage_gis.catalog import AccessRule
 
-    inputs, _, prepared, now = demo
+    _inputs, _, prepared, now = demo
     access = prepared.access
     demand = access.demand_for(now.units)
     rule = AccessRule(population_field="pop_60plus", threshold_m=1500.0, mode=mode)
@@ -262,7 +262,7 @@ def test_a_planned_sites_file_becomes_an_editable_scenario_row_for_row(demo, tmp
         PLAN + "无名点,不存在的类型,120.6,31.3,2025-01-01,\n缺坐标,儿童关爱之家,,,2025-01-01,\n",
         encoding="utf-8",
     )
-    rows, found, _ = read_scenario_file(plan)
+    rows, _found, _ = read_scenario_file(plan)
     sc, left_out = scenario_from_rows(rows, catalog, "文件方案", file=str(plan))
     assert [s.origin for s in sc.sites] == ["file", "file"]
     assert sc.sites[1].planned == dt.date(2027, 3, 1)

@@ -41,6 +41,8 @@ __all__ = ["BoxGrid", "locate_points"]
 #: that the chunks share out evenly between threads (8k-128k measured alike).
 _CHUNK = 32_768
 _POLYGONAL = (3, 6)  # shapely.GeometryType.POLYGON, MULTIPOLYGON
+#: Up to this many points are located by one STRtree query instead (no prepared copies).
+_FEW_POINTS = 64
 _P = TypeVar("_P")
 _R = TypeVar("_R")
 
@@ -253,6 +255,12 @@ def locate_points(
     multi = np.zeros(n, dtype=bool)
     if not n or not len(geoms):
         return unit, multi
+    if n <= _FEW_POINTS:
+        # a handful of points (a scenario's planned sites): preparing copies of every
+        # polygon would cost more than testing the few candidates the tree gives
+        pts = shapely.points(x, y)
+        pidx, uidx = shapely.STRtree(geoms).query(pts, predicate="intersects")
+        return _resolve(pidx, uidx, rank, n)
     workers = max(1, workers or min(4, os.cpu_count() or 1))
     shares = np.array_split(geoms, min(workers, len(geoms)))
     work, exact, bounds = (
@@ -278,6 +286,18 @@ def locate_points(
     )
     pidx = rows.take(np.concatenate([r[0] + a for r, (a, _b) in zip(results, spans, strict=True)]))
     uidx = np.concatenate([r[1] for r in results])
+    return _resolve(pidx, uidx, rank, n)
+
+
+def _resolve(
+    pidx: np.ndarray, uidx: np.ndarray, rank: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Covering pairs (point, polygon) → each point's polygon of lowest rank, and whether
+    several cover it."""
+    unit = np.full(n, -1, dtype=np.int64)
+    multi = np.zeros(n, dtype=bool)
+    pidx = np.asarray(pidx, dtype=np.int64)
+    uidx = np.asarray(uidx, dtype=np.int64)
     if not len(pidx):
         return unit, multi
     count = np.bincount(pidx, minlength=n)

@@ -409,15 +409,21 @@ def _weighted_median(
 
 
 def _main_facility(group: np.ndarray, fac: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
-    """Per group, the facility nearest to the largest share of its weight (-1: none)."""
+    """Per group, the facility nearest to the largest share of its weight (-1: none); ties
+    go to the lowest facility position."""
     out = np.full(n, -1, dtype=np.int64)
     ok = (group >= 0) & (fac >= 0) & (weight > 0)
     if not ok.any():
         return out
-    s = pd.DataFrame({"g": group[ok], "f": fac[ok], "w": weight[ok]})
-    sums = s.groupby(["g", "f"], sort=True)["w"].sum().reset_index()
-    best = sums.sort_values(["g", "w", "f"], ascending=[True, False, True]).drop_duplicates("g")
-    out[best["g"].to_numpy()] = best["f"].to_numpy()
+    g, f = group[ok].astype(np.int64), fac[ok].astype(np.int64)
+    width = int(f.max()) + 1
+    keys, inv = np.unique(g * width + f, return_inverse=True)
+    sums = np.bincount(inv, weights=weight[ok])
+    kg, kf = keys // width, keys % width
+    # per group: largest sum first, then lowest facility; the first row of each group wins
+    order = np.lexsort((kf, -sums, kg))
+    first = np.r_[True, kg[order][1:] != kg[order][:-1]]
+    out[kg[order][first]] = kf[order][first]
     return out
 
 
@@ -568,12 +574,13 @@ def evaluate_access(
     median_u = _weighted_median(upos, near_m, weight, n_units)
     main_u = _main_facility(upos, near_fac, weight, n_units)
     names = np.asarray(fac_names, dtype=object)
+    # the units' own (typed) columns: no dtype inference per evaluation
     by_unit = pd.DataFrame(
         {
-            "code": units["code"].to_numpy(),
-            "name": units["name"].to_numpy(),
-            "county_code": units["county_code"].to_numpy(),
-            "county": units["county"].to_numpy(),
+            "code": units["code"].array,
+            "name": units["name"].array,
+            "county_code": units["county_code"].array,
+            "county": units["county"].array,
             "counted": counted,
             "demand": demand_u,
             "served": served_u,
@@ -591,7 +598,7 @@ def evaluate_access(
     nc = len(counties)
     cg = np.where(uc >= 0, uc, 0)
     by = pd.DataFrame(
-        {"county_code": counties["county_code"].to_numpy(), "county": counties["county"].to_numpy()}
+        {"county_code": counties["county_code"].array, "county": counties["county"].array}
     )
     if rule.measure == "fca":
         by["numerator"] = (
@@ -633,7 +640,7 @@ def evaluate_access(
             "lon": demand.lon,
             "lat": demand.lat,
             "weight": weight,
-            "unit_code": np.where(upos >= 0, units["code"].to_numpy()[np.maximum(upos, 0)], None),
+            "unit_code": units["code"].array.take(np.where(upos >= 0, upos, -1), allow_fill=True),
             "nearest_m": near_m,
             "served": served,
         }

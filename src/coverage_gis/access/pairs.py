@@ -53,6 +53,9 @@ class Pairs:
         """
         if self.near_facility is not None and self.near_m is not None:
             return self.near_facility, self.near_m
+        cached = self.__dict__.get("_nearest")  # pairs are immutable: derived once
+        if cached is not None:
+            return cached
         fac = np.full(self.n_demand, -1, dtype=np.int64)
         dist = np.full(self.n_demand, np.inf)
         if len(self):
@@ -61,6 +64,9 @@ class Pairs:
             first = np.r_[True, d[1:] != d[:-1]]
             fac[d[first]] = self.facility[order][first]
             dist[d[first]] = self.dist_m[order][first]
+        fac.flags.writeable = False
+        dist.flags.writeable = False
+        self.__dict__["_nearest"] = (fac, dist)
         return fac, dist
 
     def appended(self, other: Pairs) -> Pairs:
