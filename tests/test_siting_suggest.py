@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -140,3 +141,64 @@ def test_site_workbook_reads_back_with_every_site_and_run(tmp_path, demo):
     assert closes == {"T2-5": True, "A-2": False}
     runs = list(wb["求解信息"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in runs] == ["T2-5", "A-2"] and all(r[4] for r in runs)
+
+
+def test_lscp_brings_every_coverable_resident_within_reach(demo):
+    inputs, result = demo
+    s = suggest_sites(inputs, result, "A-2", model="lscp")
+    assert s.model == "lscp" and "optimal" in s.result.status
+    assert s.result.objective == len(s.table) > 0
+    ind = result.indicator("A-2")
+    types = ind.indicator.facility_types
+    again = run_audit(_with_sites(inputs, result, s.table, types[0]), load_catalog(), DAY)
+    got = again.indicator("A-2")
+    # everything a candidate can reach is now reached: only the uncoverable stay out
+    assert got.numerator == pytest.approx(got.denominator - s.result.uncoverable_weight)
+    assert got.numerator - ind.numerator == pytest.approx(s.table["gain"].sum())
+    # one site fewer would leave someone coverable out: MCLP with n-1 sites covers less
+    fewer = suggest_sites(inputs, result, "A-2", n_new=len(s.table) - 1)
+    assert fewer.result.objective < s.table["gain"].sum() - 1e-6
+
+
+def test_p_median_sites_shorten_the_distance_and_are_deterministic(demo):
+    inputs, result = demo
+    a = suggest_sites(inputs, result, "A-2", model="p_median", n_new=3)
+    b = suggest_sites(inputs, result, "A-2", model="p_median", n_new=3)
+    assert a.model == "p_median" and len(a.table) == 3
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert all(g > 0 for g in a.result.gain)  # each site saves distance
+    types = result.indicator("A-2").indicator.facility_types
+    again = run_audit(_with_sites(inputs, result, a.table, types[0]), load_catalog(), DAY)
+    added = again.indicator("A-2").numerator - result.indicator("A-2").numerator
+    assert added == pytest.approx(a.table["gain"].sum())
+    # the objective is the re-audit's total distance: within the reach as measured,
+    # beyond it the stated penalty, over the residents the indicator counts
+    pts = again.indicator("A-2").access.points
+    units = again.units.set_index("code")
+    counted = pts["unit_code"].map(units["counted"]).fillna(False).to_numpy(dtype=bool)
+    d = pts["nearest_m"].to_numpy(dtype=float)
+    limit = result.indicator("A-2").indicator.access.threshold_m
+    dist = np.where(d <= limit, d, a.result.penalty_m)
+    w = np.where(counted, pts["weight"].to_numpy(dtype=float), 0.0)
+    assert float((w * dist).sum()) == pytest.approx(a.result.objective, rel=1e-9)
+
+
+def test_a_model_for_a_presence_indicator_or_an_unknown_model_is_refused(demo):
+    inputs, result = demo
+    with pytest.raises(InputError) as e:
+        suggest_sites(inputs, result, "T2-5", model="lscp")
+    assert e.value.column == "--model"
+    with pytest.raises(InputError) as e:
+        suggest_sites(inputs, result, "A-2", model="pmedian")
+    assert e.value.value == "pmedian"
+
+
+def test_site_command_takes_the_model(tmp_path):
+    import json
+
+    out = tmp_path / "o"
+    args = ["site", "--demo", "--as-of", DAY, "--indicator", "A-2", "--model", "lscp"]
+    assert main([*args, "--no-map", "--out", str(out), "-q"]) == 0
+    run = json.loads((out / "sites.json").read_text("utf-8"))["runs"][0]
+    assert run["model"] == "lscp" and run["objective"] == len(run["sites"])
+    assert main(["site", "--demo", "--indicator", "T2-5", "--model", "lscp", "-q"]) != 0

@@ -53,6 +53,13 @@ __all__ = ["site"]
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="候选点位文件（与设施名录同样读取）/ candidate sites, read like a facility file",
 )
+@click.option(
+    "--model",
+    type=click.Choice(["mclp", "lscp", "p_median"]),
+    default=None,
+    help="可达性指标的选址模型：mclp 新增 N 处覆盖最多人口（默认）、lscp 最少站点覆盖全部、"
+    "p_median 总距离最短 / model for access indicators: mclp (default), lscp, p_median",
+)
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="求解限时（秒）")
 @click.option(
     "--out",
@@ -113,6 +120,7 @@ def site(**kw: Any) -> None:
             time_limit=kw["time_limit"],
             candidates=candidates,
             candidates_file=cand_file,
+            model=kw["model"],
         )
         for i in kw["indicators"]
     ]

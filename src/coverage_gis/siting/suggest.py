@@ -26,7 +26,17 @@ if TYPE_CHECKING:
     from coverage_gis.siting.models import SitingResult
     from coverage_gis.workflow import AuditInputs
 
-__all__ = ["SITE_COLUMNS", "SiteSuggestion", "gap_indicators", "suggest_for_gaps", "suggest_sites"]
+__all__ = [
+    "ACCESS_MODELS",
+    "SITE_COLUMNS",
+    "SiteSuggestion",
+    "gap_indicators",
+    "suggest_for_gaps",
+    "suggest_sites",
+]
+
+#: Models for access indicators (presence indicators have ``presence``).
+ACCESS_MODELS = ("mclp", "lscp", "p_median")
 
 #: Columns of :attr:`SiteSuggestion.table`.
 SITE_COLUMNS = (
@@ -53,7 +63,7 @@ class SiteSuggestion:
     indicator
         The indicator id.
     model
-        ``presence`` or ``mclp``.
+        ``presence``, or for an access indicator ``mclp``, ``lscp`` or ``p_median``.
     table
         One row per site in rank order (:data:`SITE_COLUMNS`): ``gain`` is the residents
         (``gain_field``) the site adds within reach; ``closes`` the unit whose gap it
@@ -86,6 +96,7 @@ def suggest_sites(
     time_limit: float = 60.0,
     candidates: pd.DataFrame | None = None,
     candidates_file: str | None = None,
+    model: str | None = None,
 ) -> SiteSuggestion:
     """Suggest sites that close the gaps of ``indicator_id`` in ``result``.
 
@@ -110,11 +121,26 @@ def suggest_sites(
         ``lat`` (WGS84) and ``source_row``; default: the population's community points.
     candidates_file
         The candidates' file name, for the findings.
+    model
+        For an access indicator: ``mclp`` (``n_new`` sites adding the most residents
+        within reach), ``lscp`` (the fewest sites that bring every coverable resident
+        within reach) or ``p_median`` (``n_new`` sites with the least total distance from
+        residents to their nearest facility, pairs up to the reach, a resident farther
+        counting twice the reach); default ``mclp``. Today's qualifying facilities stay
+        open in each. Presence indicators have one model (``presence``): giving another
+        is refused.
     """
     from coverage_gis.access.euclidean import euclidean_pairs
     from coverage_gis.siting.candidates import candidates_from_points
-    from coverage_gis.siting.models import mclp, presence_sites
+    from coverage_gis.siting.models import lscp, mclp, p_median, presence_sites
 
+    if model is not None and model not in ACCESS_MODELS:
+        raise InputError(
+            f"未知选址模型：{model}（可用：{'、'.join(ACCESS_MODELS)}）",
+            f"Unknown siting model: {model} (choose from {', '.join(ACCESS_MODELS)})",
+            column="--model",
+            value=model,
+        )
     r = result.indicator(indicator_id)
     ind = r.indicator
     township = ind.level == "township" and ind.kind in ("presence", "access")
@@ -132,6 +158,15 @@ def suggest_sites(
             "Site suggestions need population data (--population) for candidates and weights",
             column="--population",
         )
+    if ind.kind == "presence" and model is not None:
+        raise InputError(
+            f"指标 {ind.id} 是镇(街道)设施指标，只用每个缺口镇(街道)选一处的模型（不用 {model}）",
+            f"Indicator {ind.id} is a township presence indicator: one site per gap township "
+            f"(model {model} applies to access indicators)",
+            column="--model",
+            value=model,
+        )
+    model = model or "mclp"
     units = result.units
     demand = inputs.access.demand_for(units)
     field = ind.access.population_field if ind.access is not None else _elderly(demand)
@@ -184,19 +219,20 @@ def suggest_sites(
         served = detail.points["served"].to_numpy(dtype=bool)
         pairs = inputs.access.pairs(rule, demand, c_lon, c_lat, rule.threshold_m)
         within = pairs.within(rule.threshold_m)
-        sr = mclp(
-            (within.demand, within.facility, within.dist_m),
-            w,
-            n_new,
-            threshold_m=rule.threshold_m,
-            existing=served,
-            n_candidates=len(c_idx),
-            time_limit=time_limit,
-        )
+        cost = (within.demand, within.facility, within.dist_m)
+        common = {"n_candidates": len(c_idx), "time_limit": time_limit}
+        if model == "lscp":
+            sr = lscp(cost, w, threshold_m=rule.threshold_m, existing=served, **common)
+        elif model == "p_median":
+            # today's distance to the nearest qualifying facility (inf beyond what was measured)
+            near = detail.points["nearest_m"].to_numpy(dtype=float)
+            sr = p_median(cost, w, n_new, limit_m=rule.threshold_m, existing=near, **common)
+        else:
+            sr = mclp(cost, w, n_new, threshold_m=rule.threshold_m, existing=served, **common)
         chosen = np.asarray(sr.sites, dtype=np.int64)
-        gains = np.asarray(sr.gain, dtype=float)
+        # what each site adds: residents newly within the reach (the same unit in each model)
+        gains = np.asarray(sr.covered_gain, dtype=float)
         closes = np.full(len(chosen), "", dtype=object)
-        model = "mclp"
 
     # distance from each site to the nearest qualifying facility today (straight line)
     fac = r.access.facilities if r.access is not None else None
