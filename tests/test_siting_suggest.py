@@ -84,8 +84,8 @@ def test_indicators_without_a_site_model_are_refused(demo):
     inputs, result = demo
     with pytest.raises(InputError, match="T2-1"):
         suggest_sites(inputs, result, "T2-1")  # county level
-    with pytest.raises(InputError, match="A-4"):
-        suggest_sites(inputs, result, "A-4")  # 2SFCA, not a share
+    with pytest.raises(InputError, match="T2-1"):
+        suggest_sites(inputs, result, "T2-1", model="capacitated_mclp")
 
 
 def test_site_command_writes_tables_with_solver_details(tmp_path):
@@ -202,3 +202,28 @@ def test_site_command_takes_the_model(tmp_path):
     run = json.loads((out / "sites.json").read_text("utf-8"))["runs"][0]
     assert run["model"] == "lscp" and run["objective"] == len(run["sites"])
     assert main(["site", "--demo", "--indicator", "T2-5", "--model", "lscp", "-q"]) != 0
+
+
+def test_capacity_sites_for_beds_serve_at_most_their_beds(demo):
+    inputs, result = demo
+    s = suggest_sites(inputs, result, "A-4", n_new=3, capacity=200.0)
+    assert s.model == "capacitated_mclp" and s.result.status == "optimal"
+    ind = result.indicator("A-4").indicator
+    per_site = 200.0 / (ind.target / ind.scale)  # elderly whose bed need 200 beds meet
+    assert len(s.table) == 3
+    assert (s.table["gain"] <= per_site + 1e-6).all() and (s.table["gain"] > 0).all()
+    assert s.result.objective == pytest.approx(s.result.covered_after - s.result.covered_before)
+    assert s.result.objective <= s.table["gain"].sum() + 1e-6
+    again = suggest_sites(inputs, result, "A-4", n_new=3, capacity=200.0)
+    pd.testing.assert_frame_equal(s.table, again.table)
+    # the sites, built with their beds, raise the indicator (beds per 1,000 elderly)
+    with_beds = _with_sites(inputs, result, s.table, ind.facility_types[0])
+    n = len(s.table)
+    with_beds.facilities.loc[with_beds.facilities.index[-n:], "beds"] = 200.0
+    after = run_audit(with_beds, load_catalog(), DAY).indicator("A-4")
+    assert after.value > result.indicator("A-4").value
+    # a model the indicator does not take is refused
+    with pytest.raises(InputError):
+        suggest_sites(inputs, result, "A-4", model="mclp")
+    with pytest.raises(InputError):
+        suggest_sites(inputs, result, "A-2", model="capacitated_mclp")

@@ -55,10 +55,17 @@ __all__ = ["site"]
 )
 @click.option(
     "--model",
-    type=click.Choice(["mclp", "lscp", "p_median"]),
+    type=click.Choice(["mclp", "lscp", "p_median", "capacitated_mclp"]),
     default=None,
     help="可达性指标的选址模型：mclp 新增 N 处覆盖最多人口（默认）、lscp 最少站点覆盖全部、"
-    "p_median 总距离最短 / model for access indicators: mclp (default), lscp, p_median",
+    "p_median 总距离最短；容量指标（床位）用 capacitated_mclp / model for access indicators: "
+    "mclp (default), lscp, p_median; capacity (beds) indicators: capacitated_mclp",
+)
+@click.option(
+    "--capacity",
+    type=click.FloatRange(min=0, min_open=True),
+    help="容量指标：每个新站点的容量（如床位数；默认现有设施的中位数）/ capacity of each new "
+    "site for a capacity indicator (e.g. beds; default: the median of today's)",
 )
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="求解限时（秒）")
 @click.option(
@@ -121,6 +128,7 @@ def site(**kw: Any) -> None:
             candidates=candidates,
             candidates_file=cand_file,
             model=kw["model"],
+            capacity=kw["capacity"],
         )
         for i in kw["indicators"]
     ]

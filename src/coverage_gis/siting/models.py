@@ -552,7 +552,7 @@ class _Solve:
         return self.kind == "optimal"
 
 
-def _solve(
+def solve_milp(
     c: FloatArray,
     integrality: NDArray[np.int8],
     a: sp.csr_array,
@@ -562,7 +562,8 @@ def _solve(
     time_limit: float,
     mip_gap: float,
 ) -> _Solve:
-    """Minimise ``c @ x`` over ``lb <= a @ x <= ub``, ``0 <= x <= 1`` with HiGHS."""
+    """Minimise ``c @ x`` over ``lb <= a @ x <= ub``, ``0 <= x <= 1`` with HiGHS (the one
+    solver call of every model, :mod:`coverage_gis.siting.capacity` included)."""
     res = milp(
         c,
         integrality=integrality,
@@ -750,7 +751,7 @@ def lscp(
     # each site costs 1; the tie-break terms of all sites together add less than 1/2
     c = 1.0 + _site_term(prob.ranks[cover.sites], prob.n_sites, 1.0 / (2.0 * prob.n_sites))
     a = sp.csr_array(cover.matrix)
-    sol = _solve(
+    sol = solve_milp(
         c, np.ones(k, dtype=np.int8), a, np.ones(a.shape[0]), np.full(a.shape[0], np.inf),
         time_limit=time_limit, mip_gap=mip_gap,
     )  # fmt: skip
@@ -817,7 +818,7 @@ def _mclp_milp(
     lb = np.concatenate([np.full(n_y, -np.inf), [0.0]])
     ub = np.concatenate([np.zeros(n_y), [float(n_new)]])
     integrality = np.concatenate([np.ones(k, np.int8), np.zeros(n_y, np.int8)])
-    sol = _solve(c, integrality, a, lb, ub, time_limit=time_limit, mip_gap=mip_gap)
+    sol = solve_milp(c, integrality, a, lb, ub, time_limit=time_limit, mip_gap=mip_gap)
     # minimised: -covered + tie terms (at most eps per site): covered <= eps * n_new - bound
     bound = None if sol.bound is None else (eps * n_new - sol.bound) * scale
     if sol.x is None:
@@ -1061,7 +1062,7 @@ def _median_milp(
     lb = np.full(a.shape[0], -np.inf)
     ub = np.concatenate([np.zeros(n_z), np.ones(len(several)), [float(p)]])
     integrality = np.concatenate([np.ones(k, np.int8), np.zeros(n_z, np.int8)])
-    sol = _solve(c, integrality, a, lb, ub, time_limit=time_limit, mip_gap=mip_gap)
+    sol = solve_milp(c, integrality, a, lb, ub, time_limit=time_limit, mip_gap=mip_gap)
     del rows
     # minimised: -saving + tie terms (at most eps per site): saving <= eps * p - bound
     bound = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,8 +35,12 @@ __all__ = [
     "suggest_sites",
 ]
 
-#: Models for access indicators (presence indicators have ``presence``).
+#: Models for access-share indicators (presence indicators have ``presence``; capacity
+#: indicators, ``measure = "fca"``, ``capacitated_mclp``).
 ACCESS_MODELS = ("mclp", "lscp", "p_median")
+#: Most candidates of the capacitated model (thinned demand points beyond that: its pairs
+#: reach far — 10 km for beds — and every pair is a variable).
+MAX_CAPACITY_CANDIDATES = 400
 
 #: Columns of :attr:`SiteSuggestion.table`.
 SITE_COLUMNS = (
@@ -97,6 +101,7 @@ def suggest_sites(
     candidates: pd.DataFrame | None = None,
     candidates_file: str | None = None,
     model: str | None = None,
+    capacity: float | None = None,
 ) -> SiteSuggestion:
     """Suggest sites that close the gaps of ``indicator_id`` in ``result``.
 
@@ -127,30 +132,49 @@ def suggest_sites(
         within reach) or ``p_median`` (``n_new`` sites with the least total distance from
         residents to their nearest facility, pairs up to the reach, a resident farther
         counting twice the reach); default ``mclp``. Today's qualifying facilities stay
-        open in each. Presence indicators have one model (``presence``): giving another
-        is refused.
+        open in each. Presence indicators have one model (``presence``), capacity
+        indicators (2SFCA, e.g. beds per 1,000 elderly) ``capacitated_mclp`` (see
+        :mod:`coverage_gis.siting.capacity`): giving another is refused.
+    capacity
+        For a capacity indicator: the capacity of each new site (e.g. beds); default the
+        median capacity of today's qualifying facilities.
     """
     from coverage_gis.access.euclidean import euclidean_pairs
     from coverage_gis.siting.candidates import candidates_from_points
     from coverage_gis.siting.models import lscp, mclp, p_median, presence_sites
 
-    if model is not None and model not in ACCESS_MODELS:
+    known = (*ACCESS_MODELS, "capacitated_mclp")
+    if model is not None and model not in known:
         raise InputError(
-            f"未知选址模型：{model}（可用：{'、'.join(ACCESS_MODELS)}）",
-            f"Unknown siting model: {model} (choose from {', '.join(ACCESS_MODELS)})",
+            f"未知选址模型：{model}（可用：{'、'.join(known)}）",
+            f"Unknown siting model: {model} (choose from {', '.join(known)})",
             column="--model",
             value=model,
         )
     r = result.indicator(indicator_id)
     ind = r.indicator
     township = ind.level == "township" and ind.kind in ("presence", "access")
-    if not township or (ind.access is not None and ind.access.measure != "share"):
+    fca = ind.access is not None and ind.access.measure == "fca"
+    if not township or (fca and ind.access.capacity_field is None):
         raise InputError(
-            f"指标 {ind.id} 不是镇(街道)层级的设施或可达比例指标，无法给出选址建议",
-            f"Indicator {ind.id} is not a township presence or access-share indicator; "
-            "no sites can be suggested for it",
+            f"指标 {ind.id} 不是镇(街道)层级的设施、可达比例或容量可达指标，无法给出选址建议",
+            f"Indicator {ind.id} is not a township presence, access-share or capacity "
+            "indicator; no sites can be suggested for it",
             column="--indicator",
             value=ind.id,
+        )
+    if model is not None and (model == "capacitated_mclp") != fca:
+        raise InputError(
+            f"模型 {model} 不适用于指标 {ind.id}"
+            + ("（容量指标用 capacitated_mclp）" if fca else "（capacitated_mclp 只用于容量指标）"),
+            f"Model {model} does not apply to indicator {ind.id}"
+            + (
+                " (capacity indicators use capacitated_mclp)"
+                if fca
+                else " (capacitated_mclp is for capacity indicators)"
+            ),
+            column="--model",
+            value=model,
         )
     if inputs.access is None:
         raise InputError(
@@ -166,7 +190,7 @@ def suggest_sites(
             column="--model",
             value=model,
         )
-    model = model or "mclp"
+    model = model or ("capacitated_mclp" if fca else "mclp")
     units = result.units
     demand = inputs.access.demand_for(units)
     field = ind.access.population_field if ind.access is not None else _elderly(demand)
@@ -193,6 +217,12 @@ def suggest_sites(
             rows=rows,
         )
     c_idx = np.asarray(cands.index, dtype=np.int64)
+    c_unit = np.asarray(cands.unit, dtype=np.int64)
+    if fca and len(c_idx) > MAX_CAPACITY_CANDIDATES:
+        from coverage_gis.siting.candidates import demand_point_candidates
+
+        keep = demand_point_candidates(all_lon[c_idx], all_lat[c_idx], MAX_CAPACITY_CANDIDATES)
+        c_idx, c_unit = c_idx[keep], c_unit[keep]
     c_lon, c_lat = all_lon[c_idx], all_lat[c_idx]
     codes = units["code"].astype(str).to_numpy()
     counted = (
@@ -204,10 +234,10 @@ def suggest_sites(
         score = reach.demand_reached(weight)
         pos = {c: i for i, c in enumerate(codes)}
         gap_units = np.array([pos[str(c)] for c in r.failing if str(c) in pos], dtype=np.int64)
-        sr = presence_sites(np.asarray(cands.unit, dtype=np.int64), gap_units, score)
+        sr = presence_sites(c_unit, gap_units, score)
         chosen = np.asarray(sr.sites, dtype=np.int64)
         gains = score[chosen]
-        closes = codes[np.asarray(cands.unit)[chosen]]
+        closes = codes[c_unit[chosen]]
         model = "presence"
     else:
         detail = r.access
@@ -221,7 +251,9 @@ def suggest_sites(
         within = pairs.within(rule.threshold_m)
         cost = (within.demand, within.facility, within.dist_m)
         common = {"n_candidates": len(c_idx), "time_limit": time_limit}
-        if model == "lscp":
+        if model == "capacitated_mclp":
+            sr = _capacitated(result, inputs, r, demand, w, cost, n_new, capacity, common)
+        elif model == "lscp":
             sr = lscp(cost, w, threshold_m=rule.threshold_m, existing=served, **common)
         elif model == "p_median":
             # today's distance to the nearest qualifying facility (inf beyond what was measured)
@@ -241,7 +273,7 @@ def suggest_sites(
     else:
         f_lon, f_lat = _qualifying_xy(result, ind.id)
     near = euclidean_pairs(c_lon[chosen], c_lat[chosen], f_lon, f_lat, 1.0).nearest()[1]
-    unit_pos = np.asarray(cands.unit, dtype=np.int64)[chosen]
+    unit_pos = c_unit[chosen]
     table = pd.DataFrame(
         {
             "rank": np.arange(1, len(chosen) + 1),
@@ -290,6 +322,53 @@ def suggest_for_gaps(
         suggest_sites(inputs, result, i, reach_m=reach_m, time_limit=time_limit)
         for i in gap_indicators(result, indicators)
     ]
+
+
+def _capacitated(
+    result: AuditResult,
+    inputs: AuditInputs,
+    r: Any,
+    demand: Any,
+    w: np.ndarray,
+    cost: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n_new: int,
+    capacity: float | None,
+    common: dict[str, Any],
+) -> SitingResult:
+    """The capacitated model for a 2SFCA indicator: each resident needs the indicator's
+    target per ``scale`` (e.g. 40 beds per 1,000 elderly), today's qualifying facilities
+    offer their capacity within the same reach."""
+    from coverage_gis.siting.capacity import capacitated_mclp
+
+    ind = r.indicator
+    rule = ind.access
+    assert r.access is not None and inputs.access is not None
+    fac = r.access.facilities
+    rows = fac["row"].to_numpy(dtype=np.int64)
+    cap_now = result.facilities[rule.capacity_field].to_numpy(dtype=float)[rows]
+    if capacity is None:
+        known = cap_now[np.isfinite(cap_now) & (cap_now > 0)]
+        if not len(known):
+            raise InputError(
+                f"现有设施没有{rule.capacity_field}数据，请指定新站点容量（--capacity）",
+                f"No existing facility has {rule.capacity_field}: give the new sites' "
+                "capacity (--capacity)",
+                column="--capacity",
+            )
+        capacity = float(np.median(known))
+    f_lon, f_lat = fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float)
+    ex = inputs.access.pairs(rule, demand, f_lon, f_lat, rule.threshold_m).within(rule.threshold_m)
+    need = w * float(ind.target) / float(ind.scale)
+    return capacitated_mclp(
+        cost,
+        w,
+        need,
+        n_new,
+        capacity,
+        existing=ex,
+        existing_capacity=cap_now,
+        **common,
+    )
 
 
 def _elderly(demand: object) -> str:
