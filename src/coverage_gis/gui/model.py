@@ -1,12 +1,14 @@
 """The GUI's state model and the operations its workers run.
 
 :class:`AuditSession` holds what the window shows — the project, the catalogue, the
-prepared audit, the result for the evaluation date, the chosen indicator, township and
-county — and announces changes with signals. Widgets subscribe to it and never talk to
+prepared audit, the result for the evaluation date, the planning scenario and its result
+for the same date, the chosen indicator, township and county — and announces changes with
+signals. Widgets subscribe to it and never talk to
 each other (napari: Qt views over a model).
 
-The functions :func:`load_session` and :func:`evaluate` are what the worker threads run:
-they call the same workflow operations as the CLI and touch no widget.
+The functions :func:`load_session` and :func:`evaluate` (with
+:func:`~coverage_gis.gui.plan.evaluate_plan` for the scenario) are what the worker threads
+run: they call the same workflow operations as the CLI and touch no widget. The scenario logic that needs no Qt lives in :mod:`coverage_gis.gui.plan`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from PySide6.QtCore import QObject, Signal
 from coverage_gis.catalog import Catalog, load_catalog
 from coverage_gis.engine import PreparedAudit
 from coverage_gis.errors import InputError
+from coverage_gis.findings import Finding
+from coverage_gis.gui.plan import ScenarioOutcome, evaluate_plan
 from coverage_gis.gui.project import Project
 from coverage_gis.results import AuditOptions, AuditResult
+from coverage_gis.siting.scenario import Scenario
 from coverage_gis.workflow import (
     AuditInputs,
     demo_access_paths,
@@ -59,7 +64,11 @@ def default_as_of(today: dt.date | None = None) -> dt.date:
 
 @dataclass
 class Loaded:
-    """What :func:`load_session` produced (handed to the UI thread)."""
+    """What :func:`load_session` produced (handed to the UI thread).
+
+    ``plan`` is the project's scenario evaluated on the same date (``None``: not
+    evaluated; the session then evaluates it itself).
+    """
 
     project: Project
     catalog: Catalog
@@ -67,6 +76,7 @@ class Loaded:
     prepared: PreparedAudit
     result: AuditResult
     seconds: float
+    plan: ScenarioOutcome | None = None
 
 
 def project_paths(project: Project) -> tuple[Path, list[Path]]:
@@ -85,7 +95,8 @@ def load_session(project: Project, as_of: dt.date, progress: ProgressFn) -> Load
     """Read the project's inputs, prepare the audit and evaluate it on ``as_of``.
 
     Rows with errors are excluded (the GUI lists them in the data-issues panel instead of
-    refusing to run, like ``audit --allow-errors``).
+    refusing to run, like ``audit --allow-errors``). The project's scenario, if it has
+    accepted sites, is evaluated too.
     """
     t0 = time.perf_counter()
     progress("读取指标目录", "loading catalogue")
@@ -127,7 +138,11 @@ def load_session(project: Project, as_of: dt.date, progress: ProgressFn) -> Load
     prepared = prepare_audit(inputs, catalog, options, allow_errors=True, progress=progress)
     progress("计算指标", "evaluating indicators")
     result = prepared.evaluate(as_of)
-    return Loaded(project, catalog, inputs, prepared, result, time.perf_counter() - t0)
+    scenario = project.scenario or Scenario()
+    if scenario.accepted:
+        progress("计算规划方案", "evaluating the scenario")
+    plan = evaluate_plan(prepared, scenario, result.as_of, result.options)
+    return Loaded(project, catalog, inputs, prepared, result, time.perf_counter() - t0, plan)
 
 
 def evaluate(
@@ -156,6 +171,24 @@ class AuditSession(QObject):
         A township was selected (code; empty string clears).
     countyChanged(str)
         The county filter changed (county code; empty string = whole city).
+    scenarioChanged
+        The scenario was edited (:meth:`set_scenario`); :attr:`scenario_result` is already
+        its evaluation. (A new date or new inputs re-evaluate the scenario too; that is
+        announced by ``resultChanged``, with :attr:`scenario_result` already updated.)
+
+    Attributes
+    ----------
+    scenario
+        The planning scenario (规划方案); empty by default.
+    scenario_result
+        The audit with the scenario's accepted sites, for the same date, inputs and
+        options as :attr:`result`; ``None`` when no site is accepted.
+    scenario_ms
+        Milliseconds the last evaluation of the scenario took.
+    plan_findings
+        Data issues from importing planned-site files and from site suggestions (shown
+        with the audit's own); cleared when another scenario is loaded or on
+        :meth:`clear_plan_findings`.
     """
 
     loaded = Signal()
@@ -163,6 +196,7 @@ class AuditSession(QObject):
     indicatorChanged = Signal(str)  # noqa: N815
     unitSelected = Signal(str)  # noqa: N815
     countyChanged = Signal(str)  # noqa: N815
+    scenarioChanged = Signal()  # noqa: N815
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -176,9 +210,14 @@ class AuditSession(QObject):
         self.unit_code: str = ""
         self.county_code: str = ""
         self.load_seconds: float = 0.0
+        self.scenario: Scenario = Scenario()
+        self.scenario_result: AuditResult | None = None
+        self.scenario_ms: float = 0.0
+        self.plan_findings: list[Finding] = []
+        self._plan: ScenarioOutcome | None = None
 
     def set_loaded(self, loaded: Loaded) -> None:
-        """Adopt what a load produced."""
+        """Adopt what a load produced (the project's scenario with it)."""
         self.project = loaded.project
         self.catalog = loaded.catalog
         self.inputs = loaded.inputs
@@ -186,6 +225,11 @@ class AuditSession(QObject):
         self.result = loaded.result
         self.as_of = loaded.result.as_of
         self.load_seconds = loaded.seconds
+        scenario = loaded.project.scenario or Scenario()
+        if scenario != self.scenario:
+            self.plan_findings = []
+        self.scenario = scenario
+        self._adopt_plan(loaded.plan)
         ids = [r.indicator.id for r in loaded.result.indicators]
         wanted = self.project.indicator or self.indicator_id
         self.indicator_id = wanted if wanted in ids else self.first_map_indicator()
@@ -199,12 +243,65 @@ class AuditSession(QObject):
         self.resultChanged.emit()
         self.indicatorChanged.emit(self.indicator_id)
 
-    def set_result(self, result: AuditResult) -> None:
-        """Adopt a re-evaluation."""
+    def set_result(self, result: AuditResult, plan: ScenarioOutcome | None = None) -> None:
+        """Adopt a re-evaluation.
+
+        Parameters
+        ----------
+        result
+            The real audit on another date or with other options.
+        plan
+            The scenario evaluated with it (:func:`~coverage_gis.gui.plan.evaluate_plan`,
+            on the worker, with the result's date and options); when it is
+            missing or was computed for a scenario edited since, the current scenario is
+            evaluated here, so :attr:`scenario_result` is always for this result's date.
+        """
         self.result = result
         self.as_of = result.as_of
         self.project.as_of = result.as_of.isoformat()
+        self._adopt_plan(plan)
         self.resultChanged.emit()
+
+    # -- scenario -----------------------------------------------------------------------
+    def set_scenario(self, scenario: Scenario) -> None:
+        """Use another scenario: evaluate it now (synchronously) and announce it.
+
+        The evaluation (:func:`~coverage_gis.gui.plan.evaluate_plan`) runs on the calling
+        thread, so the indicator table can follow in the same event-loop turn; on the demo
+        it takes well under 100 ms. Nothing is evaluated when no site is accepted, or when
+        the accepted sites and their positions did not change (only rejected sites were
+        added after them): the previous result is kept.
+        """
+        self.scenario = scenario
+        self.project.scenario = scenario if scenario.sites else None
+        self._adopt_plan(self._plan)
+        self.scenarioChanged.emit()
+
+    def clear_plan_findings(self) -> None:
+        """Forget the findings of imports and suggestions (the scenario was cleared)."""
+        self.plan_findings = []
+
+    def add_plan_findings(self, findings: list[Finding]) -> None:
+        """Keep the findings of an import or a suggestion (shown as data issues)."""
+        self.plan_findings = [*self.plan_findings, *findings]
+
+    @property
+    def shown_result(self) -> AuditResult | None:
+        """What the map shows: the scenario's result when it has accepted sites, else the
+        real one."""
+        return self.scenario_result if self.scenario_result is not None else self.result
+
+    def _adopt_plan(self, plan: ScenarioOutcome | None) -> None:
+        """Take ``plan`` when it is the current scenario's evaluation for the current
+        result, else evaluate the current scenario now."""
+        if plan is None or not plan.fits(self.scenario, self.as_of) or self.result is None:
+            options = self.result.options if self.result is not None else None
+            prepared = self.prepared if self.result is not None else None
+            plan = evaluate_plan(prepared, self.scenario, self.as_of, options)
+        self._plan = plan
+        self.scenario_result = plan.result
+        if plan.result is not None:
+            self.scenario_ms = plan.ms
 
     def first_map_indicator(self) -> str:
         """The first indicator that can be drawn (township-level presence), else the first."""

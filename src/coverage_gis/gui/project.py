@@ -17,8 +17,15 @@ Example::
       "boundaries": "data/townships.geojson", "boundaries_crs": null,
       "facilities": [{"path": "data/养老设施.xlsx", "crs": "gcj02", "columns": {"lon": "X"}}],
       "catalog": null, "as_of": "2025-12-31", "indicator": "T2-4", "county": null,
-      "include_functional_zones": false, "demo": false
+      "include_functional_zones": false, "demo": false,
+      "scenario": {"name": "规划方案", "sites": [{"name": "规划点位 1",
+                   "type_code": "regional_elderly_care_center", "lon": 120.86, "lat": 31.02}]}
     }
+
+``scenario`` (optional; older files have none) is the planning scenario as
+:meth:`coverage_gis.siting.scenario.Scenario.to_dict` writes it. A bad site in it (a
+latitude of 95, a date that is not ``YYYY-MM-DD``) makes :func:`load_project` refuse the
+file with an :class:`~coverage_gis.errors.InputError` naming the file, site row and field.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage_gis.errors import InputError
+from coverage_gis.siting.scenario import Scenario
 
 __all__ = [
     "FORMAT",
@@ -87,6 +95,9 @@ class Project:
     population: str | None = None
     water: str | None = None
     roads: str | None = None
+    #: The planning scenario (规划方案): planned sites evaluated beside the real data
+    #: (``None``: no planned site).
+    scenario: Scenario | None = None
 
     # -- (de)serialisation --------------------------------------------------------------
     def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
@@ -125,11 +136,30 @@ class Project:
             "population": None if self.demo else rel(self.population),
             "water": None if self.demo else rel(self.water),
             "roads": None if self.demo else rel(self.roads),
+            "scenario": self.scenario.to_dict() if self.scenario is not None else None,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], base_dir: Path | None = None) -> Project:
-        """Inverse of :meth:`to_dict` (relative paths resolved against ``base_dir``)."""
+    def from_dict(
+        cls, data: dict[str, Any], base_dir: Path | None = None, *, file: str | None = None
+    ) -> Project:
+        """Inverse of :meth:`to_dict` (relative paths resolved against ``base_dir``).
+
+        Parameters
+        ----------
+        data
+            The project file's table.
+        base_dir
+            Folder relative paths are resolved against.
+        file
+            The project file, named by the error about a bad scenario.
+
+        Raises
+        ------
+        InputError
+            When the scenario holds a bad site (see
+            :meth:`~coverage_gis.siting.scenario.Scenario.from_dict`).
+        """
 
         def absolute(p: Any) -> str | None:
             if p is None or p == "":
@@ -164,6 +194,9 @@ class Project:
             population=absolute(data.get("population")),
             water=absolute(data.get("water")),
             roads=absolute(data.get("roads")),
+            scenario=None
+            if data.get("scenario") is None
+            else Scenario.from_dict(data["scenario"], file=file),
         )
 
     @property
@@ -199,7 +232,8 @@ def load_project(path: str | Path) -> Project:
     Raises
     ------
     InputError
-        When the file cannot be read or is not a coverage-gis project.
+        When the file cannot be read, is not a coverage-gis project, or its scenario holds
+        a bad site (the error names the file, the site's row and the field).
     """
     p = Path(path)
     try:
@@ -213,7 +247,7 @@ def load_project(path: str | Path) -> Project:
         raise InputError(
             "不是 coverage-gis 项目文件", "Not a coverage-gis project file", file=str(p)
         )
-    return Project.from_dict(data, p.parent)
+    return Project.from_dict(data, p.parent, file=str(p))
 
 
 def outside_paths(project: Project, project_file: str | Path) -> list[str]:
