@@ -2,9 +2,11 @@
 
 The page is the same map the HTML export writes (:mod:`coverage_gis.mapexport`), loaded
 from a temporary file. The link is two-way through QWebChannel: the page calls
-``bridge.unitClicked(code)`` when a 镇/街道 is clicked; the window calls
-``window.coverageGis.zoomTo(code)`` / ``setIndicator(id)`` on the page. ``qwebchannel.js``
-comes from Qt's own resources and is injected before the page's scripts run.
+``bridge.unitClicked(code)`` when a 镇/街道 is clicked (``bridge.mapClicked(lon, lat)``
+instead while placing mode is on, see :meth:`MapView.set_placing`); the window calls
+``window.coverageGis.zoomTo(code)`` / ``setIndicator(id)`` / ``setPlacing(on)`` on the
+page. ``qwebchannel.js`` comes from Qt's own resources and is injected before the page's
+scripts run.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class MapBridge(QObject):
 
     unitActivated = Signal(str)  # noqa: N815 - Qt naming
     indicatorActivated = Signal(str)  # noqa: N815
+    pointActivated = Signal(float, float)  # noqa: N815
 
     @Slot(str)
     def unitClicked(self, code: str) -> None:  # noqa: N802 - JavaScript contract
@@ -100,6 +103,12 @@ class MapBridge(QObject):
     def indicatorSelected(self, indicator_id: str) -> None:  # noqa: N802 - JavaScript contract
         """Called by the page when the user picks an indicator in the map's title box."""
         self.indicatorActivated.emit(str(indicator_id))
+
+    @Slot(float, float)
+    def mapClicked(self, lon: float, lat: float) -> None:  # noqa: N802 - JavaScript contract
+        """Called by the page in placing mode with the clicked point (WGS84 degrees on the
+        desktop's page, which has no GCJ-02 basemap)."""
+        self.pointActivated.emit(float(lon), float(lat))
 
 
 class _Page(QWebEnginePage):
@@ -129,6 +138,8 @@ class MapView(QWidget):
         A township was clicked on the map (unit code).
     indicatorPicked(str)
         The user chose an indicator in the map's own title box (indicator id).
+    pointClicked(float, float)
+        A point was clicked in placing mode (lon, lat; WGS84).
     mapReady(float)
         The page finished loading and ``window.coverageGis`` exists (seconds since
         :meth:`load` was called).
@@ -136,6 +147,7 @@ class MapView(QWidget):
 
     unitClicked = Signal(str)  # noqa: N815 - Qt naming
     indicatorPicked = Signal(str)  # noqa: N815
+    pointClicked = Signal(float, float)  # noqa: N815
     mapReady = Signal(float)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -158,6 +170,7 @@ class MapView(QWidget):
             self.page.scripts().insert(script)
         self.bridge.unitActivated.connect(self.unitClicked)
         self.bridge.indicatorActivated.connect(self.indicatorPicked)
+        self.bridge.pointActivated.connect(self.pointClicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -167,6 +180,7 @@ class MapView(QWidget):
         self._unit = ""
         self._types: list[str] | None = None
         self._boundaries = True
+        self._placing = False
         self._polls = 0
         self.path: Path | None = None
         self.view.loadFinished.connect(self._on_load_finished)
@@ -209,6 +223,8 @@ class MapView(QWidget):
             self._set_boundaries_js(False)
         if self._unit:
             self._call("zoomTo", self._unit)
+        if self._placing:
+            self._call("setPlacing", True)
 
     def apply_update(self, patch: dict[str, Any], on_result: Any) -> None:
         """Update the drawn page in place (``coverageGis.update``); ``on_result(bool)``.
@@ -254,6 +270,18 @@ class MapView(QWidget):
         """Show these facility-type layers (``None``: those of the current indicator)."""
         self._types = None if types is None else list(types)
         self._call("setFacilityTypes", "indicator" if types is None else list(types))
+
+    def set_placing(self, on: bool) -> None:
+        """Placing mode: while on, a click on the map reports its point
+        (:attr:`pointClicked`) instead of selecting a township. Kept across page reloads;
+        a page without ``coverageGis.setPlacing`` ignores it."""
+        self._placing = bool(on)
+        self._call("setPlacing", self._placing)
+
+    @property
+    def placing(self) -> bool:
+        """True while placing mode is on."""
+        return self._placing
 
     def set_boundaries_visible(self, visible: bool) -> None:
         """Show or hide the township polygons."""

@@ -2,7 +2,8 @@
 
 * :class:`IndicatorTableModel` — the indicator table in the plan's format (指标名称, 单位,
   2020 基准, 2025 目标, 当前值, 差距, 属性, 是否达标), coloured by met / not met, for the
-  whole city or one county;
+  whole city or one county; with a scenario, a 方案 column after 当前值 shows each value
+  with the plan's sites and the change ("now → with plan");
 * :class:`UnitsTableModel` — one row per 镇/街道 with the chosen indicator's ✓/✗ and the
   counts of facilities in service by type;
 * :class:`FindingsModel` — the data issues; :class:`FacilitiesModel` — every facility row
@@ -21,6 +22,7 @@ from PySide6.QtGui import QBrush, QColor
 from coverage_gis.engine import EXCLUSION_REASONS
 from coverage_gis.findings import Finding
 from coverage_gis.gui.i18n import tr
+from coverage_gis.gui.plan import fmt_change
 from coverage_gis.gui.richtext import tooltip
 from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult, IndicatorResult
 
@@ -104,34 +106,118 @@ class _FrameModel(QAbstractTableModel):
 
 
 class IndicatorTableModel(_FrameModel):
-    """The plan's indicator table."""
+    """The plan's indicator table, with a "with plan" column while a scenario counts.
+
+    Columns are addressed by key (:attr:`COLUMNS`); the ``plan`` column (方案) exists only
+    while :meth:`set_result` is given a scenario result, right after ``value``, so the
+    other columns keep their positions when there is no scenario. :meth:`column_of` gives
+    a key's position.
+    """
+
+    #: Column keys in order (``plan`` only with a scenario result).
+    COLUMNS = (
+        "id",
+        "name",
+        "unit",
+        "baseline",
+        "target",
+        "value",
+        "plan",
+        "gap",
+        "attribute",
+        "met",
+    )
+    _RIGHT = frozenset({"baseline", "target", "value", "plan", "gap"})
 
     def __init__(self) -> None:
         super().__init__()
         self.result: AuditResult | None = None
+        self.plan: AuditResult | None = None
         self.county_code = ""
         self.rows: list[tuple[IndicatorResult, dict[str, Any]]] = []
-        self.headers = [
-            tr("编号", "No."),
-            tr("指标名称", "Indicator"),
-            tr("单位", "Unit"),
-            tr("2020 基准", "2020 baseline"),
-            tr("2025 目标", "2025 target"),
-            tr("当前值", "Current value"),
-            tr("差距", "Gap"),
-            tr("属性", "Type"),
-            tr("是否达标", "Met"),
-        ]
+        self.plan_rows: list[dict[str, Any] | None] = []
+        self.keys: list[str] = []
+        self._set_columns()
 
-    def set_result(self, result: AuditResult | None, county_code: str = "") -> None:
-        """Show another result or county."""
+    def _set_columns(self) -> None:
+        names = {
+            "id": tr("编号", "No."),
+            "name": tr("指标名称", "Indicator"),
+            "unit": tr("单位", "Unit"),
+            "baseline": tr("2020 基准", "2020 baseline"),
+            "target": tr("2025 目标", "2025 target"),
+            "value": tr("当前值", "Current value"),
+            "plan": tr("方案", "With plan"),
+            "gap": tr("差距", "Gap"),
+            "attribute": tr("属性", "Type"),
+            "met": tr("是否达标", "Met"),
+        }
+        self.keys = [k for k in self.COLUMNS if k != "plan" or self.plan is not None]
+        self.headers = [names[k] for k in self.keys]
+
+    def set_result(
+        self, result: AuditResult | None, county_code: str = "", plan: AuditResult | None = None
+    ) -> None:
+        """Show another result or county.
+
+        Parameters
+        ----------
+        result
+            The real audit.
+        county_code
+            County filter (empty: the whole city).
+        plan
+            The same audit with the scenario's accepted sites (adds the 方案 column);
+            ``None``: no scenario.
+        """
+        if result is not None and result is self.result and county_code == self.county_code:
+            self.set_plan(plan)
+            return
         self.beginResetModel()
         self.result = result
+        self.plan = plan if result is not None else None
         self.county_code = county_code
         self.rows = (
             [(r, indicator_row(r, county_code)) for r in result.indicators] if result else []
         )
+        self.plan_rows = self._plan_rows(self.plan)
+        self._set_columns()
         self.endResetModel()
+
+    def set_plan(self, plan: AuditResult | None) -> None:
+        """Show another scenario result beside the same real result.
+
+        Only the 方案 column changes: it is inserted, removed or its cells updated, so the
+        table keeps its rows and selection (no model reset).
+        """
+        if self.result is None:
+            plan = None
+        rows = self._plan_rows(plan)
+        had, has = self.plan is not None, plan is not None
+        at = self.COLUMNS.index("plan")
+        if has and not had:
+            self.beginInsertColumns(QModelIndex(), at, at)
+            self.plan, self.plan_rows = plan, rows
+            self._set_columns()
+            self.endInsertColumns()
+        elif had and not has:
+            self.beginRemoveColumns(QModelIndex(), at, at)
+            self.plan, self.plan_rows = None, rows
+            self._set_columns()
+            self.endRemoveColumns()
+        else:
+            self.plan, self.plan_rows = plan, rows
+            if has and self.rows:
+                self.dataChanged.emit(self.index(0, at), self.index(len(self.rows) - 1, at))
+
+    def _plan_rows(self, plan: AuditResult | None) -> list[dict[str, Any] | None]:
+        by_id = {r.indicator.id: r for r in plan.indicators} if plan is not None else {}
+        return [
+            indicator_row(by_id[r.indicator.id], self.county_code)
+            if r.indicator.id in by_id
+            else None
+            for r, _ in self.rows
+        ]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.rows)
@@ -143,60 +229,87 @@ class IndicatorTableModel(_FrameModel):
                 return i
         return -1
 
+    def column_of(self, key: str) -> int:
+        """Position of a column by its key (:attr:`COLUMNS`); -1 if not shown."""
+        return self.keys.index(key) if key in self.keys else -1
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         r, vals = self.rows[index.row()]
+        plan = self.plan_rows[index.row()] if self.plan is not None else None
         ind = r.indicator
-        col = index.column()
+        key = self.keys[index.column()]
         if role == KEY_ROLE:
             return ind.id
         if role == Qt.ItemDataRole.BackgroundRole:
-            return QBrush(MET_COLORS[vals["met"]])
+            met = plan["met"] if key == "plan" and plan is not None else vals["met"]
+            return QBrush(MET_COLORS[met])
         if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "plan" and plan is not None:
+                return tooltip(self._plan_tip(vals, plan, ind.unit))
             return tooltip(
                 f"{ind.name_zh}\n{ind.name_en}\n{ind.source_ref}"
                 + (f"\n{ind.note}" if ind.note else "")
             )
         if role == RAW_ROLE:
-            return [
-                ind.id,
-                ind.name_zh,
-                ind.unit,
-                ind.baseline,
-                ind.target,
-                vals["value"],
-                vals["gap"],
-                ind.attribute,
-                vals["met"],
-            ][col]
-        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= col <= 6:
+            return {
+                "id": ind.id,
+                "name": ind.name_zh,
+                "unit": ind.unit,
+                "baseline": ind.baseline,
+                "target": ind.target,
+                "value": vals["value"],
+                "plan": None if plan is None else plan["value"],
+                "gap": vals["gap"],
+                "attribute": ind.attribute,
+                "met": vals["met"],
+            }[key]
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in self._RIGHT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if col == 0:
+        if key == "id":
             return ind.id
-        if col == 1:
+        if key == "name":
             return ind.name_zh if tr("zh", "en") == "zh" else ind.name_en
-        if col == 2:
+        if key == "unit":
             return ind.unit
-        if col == 3:
+        if key == "baseline":
             return fmt_value(ind.baseline, ind.unit) if ind.baseline is not None else "—"
-        if col == 4:
+        if key == "target":
             return f"{_OPS.get(ind.operator, ind.operator)}{fmt_value(ind.target, ind.unit)}"
-        if col == 5:
+        if key == "value":
             if vals["status"] == "manual_missing":
                 return tr(MANUAL_PENDING_ZH, MANUAL_PENDING_EN)
             return fmt_value(vals["value"], ind.unit)
-        if col == 6:
+        if key == "plan":
+            if plan is None:
+                return "—"
+            if plan["status"] == "manual_missing":
+                return tr(MANUAL_PENDING_ZH, MANUAL_PENDING_EN)
+            change = fmt_change(vals["value"], plan["value"], ind.unit)
+            shown = fmt_value(plan["value"], ind.unit)
+            return f"{shown}（{change}）" if change else shown
+        if key == "gap":
             gap = vals["gap"]
             return "0" if gap == 0 else fmt_value(gap, ind.unit)
-        if col == 7:
+        if key == "attribute":
             return tr(ind.attribute_zh, ind.attribute)
-        met = vals["met"]
-        return (
-            "—" if met is None else (tr("✓ 达标", "✓ met") if met else tr("✗ 未达标", "✗ not met"))
+        return _met_text(vals["met"])
+
+    def _plan_tip(self, now: dict[str, Any], plan: dict[str, Any], unit: str) -> str:
+        a, b = fmt_value(now["value"], unit), fmt_value(plan["value"], unit)
+        gap = plan["gap"]
+        gap_text = "—" if gap is None else ("0" if gap == 0 else fmt_value(gap, unit))
+        return tr(
+            f"当前 {a} → 规划后 {b}\n规划后差距 {gap_text}，{_met_text(plan['met'])}",
+            f"now {a} → with plan {b}\ngap with plan {gap_text}, {_met_text(plan['met'])}",
         )
+
+
+def _met_text(met: bool | None) -> str:
+    return "—" if met is None else (tr("✓ 达标", "✓ met") if met else tr("✗ 未达标", "✗ not met"))
 
 
 class UnitsTableModel(_FrameModel):
