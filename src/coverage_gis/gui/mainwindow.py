@@ -49,6 +49,7 @@ from coverage_gis.gui.model import (
     load_session,
 )
 from coverage_gis.gui.panels import CatalogPanel, LayersPanel, UnitDetailPanel
+from coverage_gis.gui.plan import ScenarioOutcome, evaluate_plan, scenario_findings
 from coverage_gis.gui.preview import FilePreview, preview_facility_file
 from coverage_gis.gui.project import (
     FacilitySource,
@@ -59,6 +60,7 @@ from coverage_gis.gui.project import (
 )
 from coverage_gis.gui.reporting import logger, show_error
 from coverage_gis.gui.richtext import tooltip
+from coverage_gis.gui.scenario import ScenarioPanel
 from coverage_gis.gui.tables import (
     KEY_ROLE,
     FacilitiesModel,
@@ -213,6 +215,15 @@ class MainWindow(QMainWindow):
             self.detail,
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
+        # below the detail, so the indicator table (bottom) stays in view while sites
+        # are accepted
+        self.scenario_panel = ScenarioPanel(s, self.runner)
+        self.scenario_dock = self._dock(
+            "scenario",
+            tr("规划方案", "Scenario"),
+            self.scenario_panel,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
 
         self.indicator_model = IndicatorTableModel()
         self.indicator_view = _view(self.indicator_model)
@@ -327,6 +338,7 @@ class MainWindow(QMainWindow):
         for d in (
             self.layers_dock,
             self.detail_dock,
+            self.scenario_dock,
             self.indicator_dock,
             self.units_dock,
             self.findings_dock,
@@ -362,8 +374,12 @@ class MainWindow(QMainWindow):
         s.indicatorChanged.connect(self._on_indicator)
         s.unitSelected.connect(self._on_unit)
         s.countyChanged.connect(self._on_county)
+        s.scenarioChanged.connect(self._on_scenario)
         self.map.unitClicked.connect(s.select_unit)
         self.map.indicatorPicked.connect(s.select_indicator)
+        self.map.pointClicked.connect(self.scenario_panel.place_at)
+        self.scenario_panel.placingChanged.connect(self.map.set_placing)
+        self.scenario_panel.findingsChanged.connect(self._show_findings)
         self.map.mapReady.connect(self._on_map_ready)
         self.layers.typesChanged.connect(self.map.set_facility_types)
         self.layers.boundariesToggled.connect(self.map.set_boundaries_visible)
@@ -685,14 +701,22 @@ class MainWindow(QMainWindow):
             return
         self._eval_running = True
         as_of, options = self.selected_date(), self._options()
+        scenario = self.session.scenario
 
-        def done(result: AuditResult) -> None:
+        def work(progress: Callable[[str, str], None]) -> tuple[AuditResult, ScenarioOutcome]:
+            result = evaluate(prepared, as_of, progress, options)
+            if scenario.accepted:
+                progress("计算规划方案", "evaluating the scenario")
+            return result, evaluate_plan(prepared, scenario, result.as_of, result.options)
+
+        def done(out: tuple[AuditResult, ScenarioOutcome]) -> None:
             self._eval_running = False
             if self.session.prepared is not prepared:  # inputs were reloaded meanwhile
                 if self.session.as_of != self.selected_date():
                     self._eval_timer.start()
                 return
-            self.session.set_result(result)
+            # a scenario edited meanwhile is evaluated again by the session
+            self.session.set_result(*out)
             self._schedule_autosave()
             if self._eval_pending:
                 self._eval_pending = False
@@ -703,7 +727,7 @@ class MainWindow(QMainWindow):
             self._eval_pending = False
 
         self.runner.start(
-            lambda progress: evaluate(prepared, as_of, progress, options),
+            work,
             title=tr("重新计算指标", "Re-evaluating indicators"),
             on_done=done,
             on_error=failed,
@@ -727,7 +751,7 @@ class MainWindow(QMainWindow):
             self.county_combo.addItem(f"{name}", str(code))
         self.county_combo.setCurrentIndex(max(self.county_combo.findData(s.county_code), 0))
         self.county_combo.blockSignals(False)
-        self.findings_model.set_findings(list(s.prepared.findings) if s.prepared else [])
+        self._show_findings()
         name = (
             self.project_path.name if self.project_path else tr("未保存的项目", "unsaved project")
         )
@@ -737,12 +761,37 @@ class MainWindow(QMainWindow):
             + tr("镇(街道)民政设施覆盖审计", "Township civil-affairs facility coverage")
         )
 
+    def _show_findings(self) -> None:
+        """The data issues: the audit's, then those of scenario imports and suggestions,
+        then those about the scenario's own rows (a site outside every township …)."""
+        s = self.session
+        self.findings_model.set_findings(
+            [
+                *(s.prepared.findings if s.prepared else []),
+                *s.plan_findings,
+                *scenario_findings(s.scenario, s.scenario_result),
+            ]
+        )
+
+    def _on_scenario(self) -> None:
+        """The scenario changed: the indicator table's 方案 column now, the map after."""
+        s = self.session
+        if s.result is None:
+            return
+        # same real result: only the 方案 column changes (no reset)
+        self.indicator_model.set_result(s.result, s.county_code, s.scenario_result)
+        self._select_indicator_row(s.indicator_id)
+        self._show_findings()
+        # other facility rows: the page cannot be patched in place, write it again
+        self.render_map(full=True)
+        self._schedule_autosave()
+
     def _on_result(self) -> None:
         s = self.session
         result = s.result
         if result is None:
             return
-        self.indicator_model.set_result(result, s.county_code)
+        self.indicator_model.set_result(result, s.county_code, s.scenario_result)
         self.units_model.set_result(result, s.indicator_id, s.county_code)
         self.facilities_model.set_result(result)
         self.indicator_view.resizeColumnsToContents()
@@ -792,7 +841,7 @@ class MainWindow(QMainWindow):
 
     def _on_county(self, county_code: str) -> None:
         s = self.session
-        self.indicator_model.set_result(s.result, county_code)
+        self.indicator_model.set_result(s.result, county_code, s.scenario_result)
         self.units_model.set_result(s.result, s.indicator_id, county_code)
         self._select_indicator_row(s.indicator_id)
         self._select_unit_row(s.unit_code)
@@ -802,8 +851,8 @@ class MainWindow(QMainWindow):
 
     def _select_indicator_row(self, indicator_id: str) -> None:
         row = self.indicator_model.row_of(indicator_id)
-        if row >= 0:
-            sm = self.indicator_view.selectionModel()
+        sm = self.indicator_view.selectionModel()
+        if row >= 0 and not sm.isRowSelected(row, QModelIndex()):
             sm.blockSignals(True)
             self.indicator_view.selectRow(row)
             sm.blockSignals(False)
@@ -866,8 +915,12 @@ class MainWindow(QMainWindow):
         changed), it is updated in place through ``coverageGis.update`` — a reload of the
         page would block the UI thread for 100–200 ms. Otherwise (or when the page refuses
         the update) the page is written by a worker and loaded.
+
+        With accepted planned sites the map shows the scenario's result (the planned sites
+        drawn as such); a change of the scenario changes the facility rows, so the page is
+        written again.
         """
-        result = self.session.result
+        result = self.session.shown_result
         if result is None:
             return
         if self._render_running:
@@ -1074,6 +1127,7 @@ class MainWindow(QMainWindow):
         p.indicator = self.session.indicator_id or None
         p.county = self.session.county_code or None
         p.include_functional_zones = self.act_zones.isChecked()
+        p.scenario = self.session.scenario if self.session.scenario.sites else None
         return p
 
     def save_project(self) -> Path | None:
