@@ -15,6 +15,11 @@ Format (paths are relative to the job file)::
     facilities = ["lists/amap.xlsx"]
     crs = "gcj02"
 
+Besides ``name``, ``dates``/``years``, ``out`` and ``formats``, every key is a key of an audit
+spec (:mod:`coverage_gis.spec`: boundaries with their layer, CRS and column mapping,
+facility files as paths or tables with ``crs``/``layer``/``columns``, ``encoding``,
+population, water, roads, values, …); unknown keys are refused.
+
 Each audit × date writes ``OUT/<name>/<date>/`` with the usual outputs; ``OUT/trend.csv``
 holds one row per (audit, indicator) and one column per date, and ``OUT/trend_long.csv``
 the same in long form. The facility assignment is computed once per input set and reused
@@ -43,19 +48,14 @@ from coverage_gis.catalog import load_catalog
 from coverage_gis.errors import InputError
 from coverage_gis.export_safety import safe_frame
 from coverage_gis.export_tables import write_outputs
-from coverage_gis.results import AuditOptions
-from coverage_gis.workflow import (
-    Progress,
-    demo_boundaries_path,
-    demo_facilities_paths,
-    load_inputs,
-    load_manual_values,
-    prepare_audit,
-)
+from coverage_gis.spec import AuditSpec, spec_inputs
+from coverage_gis.workflow import Progress, prepare_audit
 
-__all__ = ["check_outputs", "run_batch"]
+__all__ = ["audit_specs", "check_outputs", "run_batch"]
 
 _NAME_RE = re.compile(r"[^\w\-.]+", re.UNICODE)
+#: Keys of a job that are the batch's, not the audit spec's.
+_JOB_KEYS = ("name", "dates", "years", "out", "formats")
 
 
 def _silent(_zh: str, _en: str) -> None:
@@ -152,6 +152,44 @@ def _audit_name(override: dict[str, Any], i: int, n: int, base: dict[str, Any]) 
     return _NAME_RE.sub("_", str({**base, **override}.get("name", default)))
 
 
+def _read_job(job: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    try:
+        data = tomllib.loads(job.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"无法读取作业文件：{exc}", f"Cannot read job file: {exc}", file=str(job)
+        ) from exc
+    return dict(data.get("job", {})), list(data.get("audit") or [{}])
+
+
+def audit_specs(job_path: str | Path) -> list[tuple[str, AuditSpec, dict[str, Any]]]:
+    """Each audit of a job file: its name, its :class:`~coverage_gis.spec.AuditSpec`
+    (``[job]`` with the audit's overrides, paths relative to the job file) and the batch's
+    own keys (dates, years, out, formats).
+
+    Raises
+    ------
+    InputError
+        A bad job file, a key no spec has, an audit without boundaries or facilities.
+    """
+    job = Path(job_path)
+    base, audits = _read_job(job)
+    out = []
+    for i, override in enumerate(audits, start=1):
+        merged = {**base, **override}
+        name = _audit_name(override, i, len(audits), base)
+        job_keys = {k: merged.pop(k) for k in _JOB_KEYS if k in merged}
+        spec = AuditSpec.from_dict(merged, base_dir=job.parent, file=str(job))
+        if not spec.demo and (spec.boundaries is None or not spec.facilities):
+            raise InputError(
+                f"作业 {name} 缺少 boundaries/facilities（或 demo = true）",
+                f"Audit {name} lacks boundaries/facilities (or demo = true)",
+                file=str(job),
+            )
+        out.append((name, spec, job_keys))
+    return out
+
+
 def run_batch(
     job_path: str | Path, *, progress: Progress = _silent, allow_outside: bool = False
 ) -> str:
@@ -173,58 +211,22 @@ def run_batch(
         ``allow_outside`` (checked before anything is read or written).
     """
     job = Path(job_path)
-    try:
-        data = tomllib.loads(job.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"无法读取作业文件：{exc}", f"Cannot read job file: {exc}", file=str(job)
-        ) from exc
-    base = dict(data.get("job", {}))
-    audits = data.get("audit") or [{}]
-    root = job.parent
-
-    def rel(p: str | None) -> Path | None:
-        return None if p is None else (root / p)
-
+    base, audits = _read_job(job)
     out_root = check_outputs(job, base, audits, allow_outside=allow_outside)
+    specs = audit_specs(job)  # every audit checked before anything is read or written
     out_root.mkdir(parents=True, exist_ok=True)
     trend_rows: list[dict[str, Any]] = []
-    for i, override in enumerate(audits, start=1):
-        spec = {**base, **override}
-        name = _audit_name(override, i, len(audits), base)
-        if spec.get("demo"):
-            boundaries = rel(spec.get("boundaries")) or demo_boundaries_path()
-            facilities = [rel(f) for f in spec.get("facilities", [])] or demo_facilities_paths()
-        else:
-            if "boundaries" not in spec or "facilities" not in spec:
-                raise InputError(
-                    f"作业 {name} 缺少 boundaries/facilities（或 demo = true）",
-                    f"Audit {name} lacks boundaries/facilities (or demo = true)",
-                    file=str(job),
-                )
-            boundaries = rel(spec["boundaries"])
-            facilities = [rel(f) for f in spec["facilities"]]
-        catalog = load_catalog(rel(spec.get("catalog")))
-        options = AuditOptions(
-            include_functional_zones=bool(spec.get("include_functional_zones", False)),
-            manual_values=load_manual_values(rel(spec.get("values"))),
-        )
+    for name, spec, job_keys in specs:
+        catalog = load_catalog(spec.catalog)
         progress(f"作业 {name}：读取输入", f"audit {name}: reading inputs")
-        inputs = load_inputs(
-            boundaries,  # type: ignore[arg-type]
-            facilities,  # type: ignore[arg-type]
-            facilities_crs=spec.get("crs"),
-            boundaries_crs=spec.get("boundaries_crs"),
-        )
-        prepared = prepare_audit(
-            inputs, catalog, options, allow_errors=bool(spec.get("allow_errors", False))
-        )
-        formats = set(spec.get("formats", ["csv", "json"]))
-        for day in _dates(spec, job):
+        inputs = spec_inputs(spec)
+        prepared = prepare_audit(inputs, catalog, spec.options(), allow_errors=spec.allow_errors)
+        formats = set(job_keys.get("formats", ["csv", "json"]))
+        for day in _dates(job_keys, job):
             progress(f"作业 {name}：评估 {day}", f"audit {name}: evaluating {day}")
             result = prepared.evaluate(day)
             folder = out_root / name / day.isoformat()
-            write_outputs(result, folder, formats & {"csv", "json"})
+            write_outputs(result, folder, formats & {"csv", "json", "parquet"})
             if "xlsx" in formats:
                 from coverage_gis.export_xlsx import write_workbook
 

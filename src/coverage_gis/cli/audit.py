@@ -13,8 +13,7 @@ import click
 
 from coverage_gis.cli import cli
 from coverage_gis.errors import InputError
-
-FORMATS = ("table", "json", "csv", "xlsx", "parquet")
+from coverage_gis.spec import FORMATS
 
 
 class _Steps:
@@ -176,50 +175,126 @@ def _per_file_option(values: tuple[str, ...], option: str = "--crs") -> str | di
     return out
 
 
-def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> Any:
-    from coverage_gis.io.columns import load_column_mapping, parse_column_options
-    from coverage_gis.workflow import (
-        demo_access_paths,
-        demo_boundaries_path,
-        demo_facilities_paths,
-        load_inputs,
-    )
+#: Command options that are inputs of the spec (not allowed next to --spec).
+_INPUT_KEYS = (
+    "boundaries", "facilities", "demo", "layer", "facility_layers", "boundaries_crs", "crs",
+    "columns", "columns_file", "boundary_columns", "population", "population_columns",
+    "population_layer", "water", "roads", "encoding",
+)  # fmt: skip
+#: Command option → spec field, for the scalar options a command line may override.
+_SCALAR_KEYS = {
+    "catalog": "catalog",
+    "as_of": "as_of",
+    "values_file": "values",
+    "include_functional_zones": "include_functional_zones",
+    "allow_errors": "allow_errors",
+    "scenario": "scenario",
+    "suggest": "suggest",
+    "out": "out",
+    "lang": "lang",
+}
 
-    boundaries, facilities = kw["boundaries"], list(kw["facilities"])
-    access = {k: kw.get(k) for k in ("population", "water", "roads")}
-    if kw["demo"]:
-        own = boundaries is None and not facilities
-        boundaries = boundaries or demo_boundaries_path()
-        facilities = facilities or demo_facilities_paths()
-        if own:  # the demo's own schematic layers go with the demo's units
-            for k, p in demo_access_paths().items():
-                access[k] = access[k] or p
-    if boundaries is None or not facilities:
+
+def spec_from_options(kw: dict[str, Any]) -> Any:
+    """The :class:`~coverage_gis.spec.AuditSpec` of a command's options (``--spec``'s,
+    with the command line's overrides, when one was given)."""
+    from coverage_gis.io.columns import load_column_mapping, parse_column_options
+    from coverage_gis.spec import AuditSpec, facilities_from_options
+
+    if kw.get("_spec") is not None:
+        return kw["_spec"]
+    mapping: dict[str, str] = {}
+    if kw.get("columns_file"):
+        mapping.update(load_column_mapping(kw["columns_file"]))
+    mapping.update(parse_column_options(kw.get("columns") or ()))
+    fields: dict[str, Any] = {
+        "demo": bool(kw.get("demo")),
+        "boundaries": None if kw.get("boundaries") is None else str(kw["boundaries"]),
+        "boundaries_layer": kw.get("layer"),
+        "boundaries_crs": kw.get("boundaries_crs"),
+        "boundary_columns": tuple(parse_column_options(kw.get("boundary_columns") or ()).items()),
+        "facilities": facilities_from_options(
+            list(kw.get("facilities") or ()),
+            _per_file_option(tuple(kw.get("crs") or ())),
+            _per_file_option(tuple(kw.get("facility_layers") or ()), "--facility-layer"),
+            mapping,
+        ),
+        "population_columns": tuple(
+            parse_column_options(kw.get("population_columns") or ()).items()
+        ),
+        "population_layer": kw.get("population_layer"),
+        "encoding": kw.get("encoding"),
+    }
+    for key in ("population", "water", "roads"):
+        fields[key] = None if kw.get(key) is None else str(kw[key])
+    for opt, name in _SCALAR_KEYS.items():
+        if opt in kw and kw[opt] is not None:
+            fields[name] = str(kw[opt]) if isinstance(kw[opt], Path) else kw[opt]
+    if "formats" in kw and kw["formats"] is not None:
+        fields["formats"] = tuple(sorted(_parse_formats(kw["formats"]), key=FORMATS.index))
+    return AuditSpec(**fields)
+
+
+def apply_spec_file(ctx: click.Context, kw: dict[str, Any]) -> None:
+    """``--spec FILE``: the spec's inputs and options, the command line's evaluation and
+    output options over them; ``--write-spec FILE`` writes the effective spec."""
+    import dataclasses
+
+    from coverage_gis.spec import load_spec, write_spec
+
+    if kw.get("spec") is not None:
+        given = [
+            k
+            for k in _INPUT_KEYS
+            if ctx.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            names = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise click.UsageError(
+                f"--spec 已声明输入，不能再给 {names} / --spec declares the inputs: drop {names}"
+            )
+        spec = load_spec(kw["spec"])
+        changes: dict[str, Any] = {}
+        for opt, name in _SCALAR_KEYS.items():
+            if (
+                opt in kw
+                and ctx.get_parameter_source(opt) == click.core.ParameterSource.COMMANDLINE
+            ):
+                v = kw[opt]
+                changes[name] = str(v) if isinstance(v, Path) else v
+        if (
+            "formats" in kw
+            and ctx.get_parameter_source("formats") == click.core.ParameterSource.COMMANDLINE
+        ):
+            changes["formats"] = tuple(sorted(_parse_formats(kw["formats"]), key=FORMATS.index))
+        spec = dataclasses.replace(spec, **changes)
+        kw["_spec"] = spec
+        # the commands read these from kw
+        for opt, name in _SCALAR_KEYS.items():
+            if opt in kw:
+                v = getattr(spec, name)
+                kw[opt] = (
+                    Path(v) if opt in ("catalog", "values_file", "scenario", "out") and v else v
+                )
+        if "formats" in kw:
+            kw["formats"] = ",".join(spec.formats)
+        kw["demo"] = spec.demo
+        kw["encoding"] = spec.encoding
+    if kw.get("write_spec") is not None:
+        written = write_spec(spec_from_options(kw), kw["write_spec"])
+        if not kw.get("quiet"):
+            click.echo(f"审计规格 / audit spec: {written}", err=True)
+
+
+def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> Any:
+    from coverage_gis.spec import spec_inputs
+
+    spec = spec_from_options(kw)
+    if not spec.demo and (spec.boundaries is None or not spec.facilities):
         raise click.UsageError(
             "需要 --boundaries 和 --facilities，或 --demo / need --boundaries and --facilities, or --demo"
         )
-    mapping: dict[str, str] = {}
-    if kw["columns_file"]:
-        mapping.update(load_column_mapping(kw["columns_file"]))
-    mapping.update(parse_column_options(kw["columns"]))
-    return load_inputs(
-        boundaries,
-        facilities,
-        boundaries_layer=kw["layer"],
-        boundaries_crs=kw["boundaries_crs"],
-        boundary_mapping=parse_column_options(kw["boundary_columns"]) or None,
-        facilities_crs=_per_file_option(kw["crs"]),
-        facilities_layer=_per_file_option(kw["facility_layers"], "--facility-layer"),
-        column_mapping=mapping or None,
-        encoding=kw["encoding"],
-        population=access["population"],
-        water=access["water"],
-        roads=access["roads"],
-        population_columns=parse_column_options(kw.get("population_columns") or ()) or None,
-        population_layer=kw.get("population_layer"),
-        locate_ahead=locate_ahead,
-        progress=steps,
-    )
+    return spec_inputs(spec, locate_ahead=locate_ahead, progress=steps)
 
 
 def _parse_formats(value: str) -> set[str]:
@@ -517,10 +592,21 @@ def audit_with_inputs(kw: dict[str, Any], steps: _Steps) -> tuple[Any, Any]:
     "planned sites (with planned dates): writes the now → with-plan comparison scenario.csv",
 )
 @suggest_option
+@click.option(
+    "--spec",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="审计规格文件（TOML/JSON：输入、选项、输出）/ audit spec file: inputs, options, outputs",
+)
+@click.option(
+    "--write-spec",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="写出本次审计的规格文件（.toml 或 .json）/ write this audit's spec (.toml or .json)",
+)
 def audit(**kw: Any) -> None:
     """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
     from coverage_gis.export_tables import audit_json, format_indicator_table
 
+    apply_spec_file(click.get_current_context(), kw)
     fmts = _parse_formats(kw["formats"])
     steps = _Steps(kw["quiet"] or kw["as_json"])
     plan = None
