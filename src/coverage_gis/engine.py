@@ -67,12 +67,15 @@ __all__ = [
     "EXCLUSION_REASONS",
     "NOT_OPEN_STATUSES",
     "OPEN_STATUSES",
+    "QUALIFICATION_REASONS",
     "PendingLocation",
     "PreparedAudit",
     "audit",
     "locate_ahead",
     "locate_facilities",
     "prepare",
+    "qualification",
+    "service_reasons",
 ]
 
 #: Status values (normalised) meaning "not open yet".
@@ -1247,6 +1250,90 @@ def prepare(
         schematic_boundaries=schematic,
         access=access,
     )
+
+
+#: Why a facility row does or does not count for an indicator (:func:`qualification`).
+QUALIFICATION_REASONS: dict[str, tuple[str, str]] = {
+    "qualifies": ("计入", "counts"),
+    "excluded": ("该行被排除", "row excluded"),
+    "other_type": ("类型不属于该指标", "type not counted by the indicator"),
+    "not_open": ("尚未建成（状态）", "not built yet (status)"),
+    "opens_later": ("建成时间晚于评估日期", "opens after the evaluation date"),
+    "closed": ("评估日期前已停用", "closed before the evaluation date"),
+    "closed_no_date": ("状态为停用且无停用时间", "closed status without a closing date"),
+    "not_in_service": ("评估日期未在役", "not in service on the evaluation date"),
+    "condition": ("不满足指标条件", "does not meet the indicator's conditions"),
+    "not_located": ("未落入任何镇(街道)", "not located in a township"),
+}
+_Q_CODES = list(QUALIFICATION_REASONS)
+
+
+def qualification(result: AuditResult, indicator_id: str) -> pd.DataFrame:
+    """Per facility row of ``result``: does it count for the indicator, and if not, why.
+
+    The rules are the engine's own (the status classes and dates :meth:`PreparedAudit.
+    in_service` uses, the indicator's facility types and its conditions through the same
+    evaluator, located in a 镇(街道) for township-level indicators). The workbook, the map and
+    the site suggestions read this instead of re-deriving them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``result.facilities``: ``qualifies`` (bool) and ``reason`` (a key of
+        :data:`QUALIFICATION_REASONS`, the first rule the row fails; ``qualifies`` when it
+        counts). A row's reason checks, in order: excluded (reading, type or location —
+        see ``excluded_reason``), other type, not in service (why), conditions, location.
+    """
+    fac = result.facilities
+    ind = result.indicator(indicator_id).indicator
+    n = len(fac)
+    used = fac["used"].to_numpy(dtype=bool)
+    serving = fac["in_service"].to_numpy(dtype=bool)
+    typed = fac["type_code"].isin(list(ind.facility_types)).to_numpy(dtype=bool)
+    cond = _condition_mask(fac, ind.conditions) if ind.conditions else np.ones(n, dtype=bool)
+    where = "unit_code" if ind.level == "township" else "county_code"
+    located = fac[where].notna().to_numpy(dtype=bool)
+    code = np.full(n, _Q_CODES.index("qualifies"), dtype=np.int8)
+    code[~located] = _Q_CODES.index("not_located")
+    code[~cond] = _Q_CODES.index("condition")
+    down = ~serving
+    if down.any():
+        code[down] = _not_serving_codes(fac, down, result.as_of)
+    code[~typed] = _Q_CODES.index("other_type")
+    code[~used] = _Q_CODES.index("excluded")
+    qualifies = code == _Q_CODES.index("qualifies")
+    reason = np.array(_Q_CODES, dtype=object)[code]
+    return pd.DataFrame({"qualifies": qualifies, "reason": reason}, index=fac.index)
+
+
+def service_reasons(result: AuditResult) -> np.ndarray:
+    """Per facility row: why it is not in service on the result's date (a key of
+    :data:`QUALIFICATION_REASONS`: ``not_open``, ``opens_later``, ``closed``,
+    ``closed_no_date``, ``not_in_service``), ``None`` where it is or the row is excluded."""
+    fac = result.facilities
+    out = np.full(len(fac), None, dtype=object)
+    down = ~fac["in_service"].to_numpy(dtype=bool) & fac["used"].to_numpy(dtype=bool)
+    if down.any():
+        out[down] = np.array(_Q_CODES, dtype=object)[_not_serving_codes(fac, down, result.as_of)]
+    return out
+
+
+def _not_serving_codes(fac: pd.DataFrame, rows: np.ndarray, as_of: dt.date) -> np.ndarray:
+    """Why rows (mask) that are not in service are not: the tests of ``in_service``
+    (a partitioned audit that kept no dates or statuses says only ``not_in_service``)."""
+    sub = fac.loc[rows]
+    if not {"status", "opened", "closed"} <= set(sub.columns):
+        return np.full(len(sub), _Q_CODES.index("not_in_service"), dtype=np.int8)
+    day = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
+    status = _classify_status(sub["status"])
+    opened = sub["opened"].to_numpy(dtype="datetime64[ns]")
+    closed = sub["closed"].to_numpy(dtype="datetime64[ns]")
+    out = np.full(len(sub), _Q_CODES.index("not_in_service"), dtype=np.int8)
+    out[~np.isnat(closed) & (closed <= day)] = _Q_CODES.index("closed")
+    out[(status == _ST_CLOSED) & np.isnat(closed)] = _Q_CODES.index("closed_no_date")
+    out[~np.isnat(opened) & (opened > day)] = _Q_CODES.index("opens_later")
+    out[status == _ST_NOT_OPEN] = _Q_CODES.index("not_open")
+    return out
 
 
 def _reason_codes(

@@ -20,7 +20,6 @@ Percent values stay 0–100 as in the result.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import numpy as np
@@ -28,10 +27,10 @@ import pandas as pd
 
 from coverage_gis.catalog import Condition, Indicator
 from coverage_gis.engine import (
-    CLOSED_STATUSES,
     EXCLUSION_REASONS,
-    NOT_OPEN_STATUSES,
-    _condition_mask,
+    QUALIFICATION_REASONS,
+    qualification,
+    service_reasons,
 )
 from coverage_gis.export_safety import bidi_isolate
 from coverage_gis.results import AuditResult, IndicatorResult
@@ -117,17 +116,6 @@ def unit_order(result: AuditResult) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _indicator_mask(result: AuditResult, ind: Indicator) -> np.ndarray:
-    """Facility rows that qualify for a presence indicator on the result's date."""
-    fac = result.facilities
-    mask = fac["in_service"].to_numpy(dtype=bool) & fac["type_code"].isin(
-        list(ind.facility_types)
-    ).to_numpy(dtype=bool)
-    if ind.conditions:
-        mask &= _condition_mask(fac, ind.conditions)
-    return mask
-
-
 def unit_presence(result: AuditResult) -> dict[str, pd.DataFrame]:
     """Per township presence indicator: the qualifying count and whether each unit has it.
 
@@ -145,7 +133,7 @@ def unit_presence(result: AuditResult) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for r in township_presence_indicators(result):
         ind = r.indicator
-        mask = _indicator_mask(result, ind) & fac["unit_code"].notna().to_numpy()
+        mask = qualification(result, ind.id)["qualifies"].to_numpy()
         if "weight" in fac.columns:  # a partitioned audit: one row per group of rows
             cnt = (
                 fac.loc[mask]
@@ -451,25 +439,14 @@ def county_rollup(result: AuditResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ROLLUP_COLUMNS)
 
 
-def _norm_status(value: object) -> str:
-    # same normalisation as the engine's status classification
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
-    return "".join(text.split()).replace("_", "").replace("-", "")
-
-
-def _not_in_service_reason(rec: dict[str, Any], day: pd.Timestamp) -> str:
-    status = _norm_status(rec["status"])
-    if status in NOT_OPEN_STATUSES:
-        return f"尚未建成（状态：{rec['status']}）"
-    opened, closed = rec["opened"], rec["closed"]
-    if opened is not None and not pd.isna(opened) and opened > day:
-        return "建成时间晚于评估日期"
-    if closed is not None and not pd.isna(closed) and closed <= day:
-        return "评估日期前已停用"
-    if status in CLOSED_STATUSES:
-        return f"状态为{rec['status']}且无停用时间"
+def _not_in_service_text(reason: str, status: object) -> str:
+    """The 设施明细 wording of the engine's reason (:func:`coverage_gis.engine.qualification`)."""
+    if reason == "not_open":
+        return f"尚未建成（状态：{status}）"
+    if reason == "closed_no_date":
+        return f"状态为{status}且无停用时间"
+    if reason in ("opens_later", "closed"):
+        return QUALIFICATION_REASONS[reason][0]
     return "评估日期未在役"
 
 
@@ -524,9 +501,9 @@ def facility_detail(result: AuditResult) -> pd.DataFrame:
             strict=True,
         )
     )
-    day = pd.Timestamp(result.as_of)
+    why = service_reasons(result)
     rows: list[dict[str, Any]] = []
-    for rec in fac.to_dict(orient="records"):
+    for rec, down in zip(fac.to_dict(orient="records"), why, strict=True):
         used = bool(rec["used"])
         in_service = bool(rec["in_service"])
         reason = rec["excluded_reason"]
@@ -569,7 +546,7 @@ def facility_detail(result: AuditResult) -> pd.DataFrame:
                 "excluded_reason": reason_text,
                 "in_service": in_service,
                 "not_in_service_reason": (
-                    _not_in_service_reason(rec, day) if used and not in_service else None
+                    _not_in_service_text(down, rec["status"]) if down is not None else None
                 ),
             }
         )

@@ -325,19 +325,13 @@ def resolve_tianditu_key(key: str | None) -> str:
 
 # -- payload ---------------------------------------------------------------------------
 def _qualifying_by_unit(result: AuditResult, ir: IndicatorResult) -> pd.Series:
-    """Facilities qualifying for a township indicator (type, date and conditions), per unit."""
-    from coverage_gis.engine import condition_mask  # the engine's own condition evaluator
+    """Facilities counting for a township indicator (the engine's
+    :func:`~coverage_gis.engine.qualification`), per unit."""
+    from coverage_gis.engine import qualification
 
     fac = result.facilities
-    ind = ir.indicator
-    mask = (
-        fac["in_service"].to_numpy(dtype=bool)
-        & fac["type_code"].isin(list(ind.facility_types)).to_numpy()
-        & fac["unit_code"].notna().to_numpy()
-    )
-    if ind.conditions:
-        mask &= condition_mask(fac, ind.conditions)
-    return fac.loc[mask].groupby("unit_code").size()
+    ok = qualification(result, ir.indicator.id)["qualifies"].to_numpy()
+    return fac.loc[ok].groupby("unit_code").size()
 
 
 def planned_rows(result: AuditResult, facilities: pd.DataFrame | None = None) -> np.ndarray:

@@ -380,16 +380,12 @@ def _elderly(demand: object) -> str:
 
 
 def _qualifying_xy(result: AuditResult, indicator_id: str) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of the facilities that count for a presence indicator (type, in service
-    on the audit date, the indicator's conditions — the engine's own condition evaluator)."""
-    from coverage_gis.engine import condition_mask
+    """Coordinates of the facilities that count for a presence indicator (the engine's
+    :func:`~coverage_gis.engine.qualification`, location aside: a counted point is a
+    facility whatever unit it lies in)."""
+    from coverage_gis.engine import qualification
 
     fac = result.facilities
-    ind = result.indicator(indicator_id).indicator
-    ok = (
-        fac["in_service"].to_numpy(dtype=bool)
-        & fac["type_code"].isin(list(ind.facility_types)).to_numpy()
-    )
-    if ind.conditions:
-        ok &= condition_mask(fac, ind.conditions)
+    q = qualification(result, indicator_id)["reason"].to_numpy()
+    ok = (q == "qualifies") | (q == "not_located")
     return fac["lon"].to_numpy(dtype=float)[ok], fac["lat"].to_numpy(dtype=float)[ok]
