@@ -274,3 +274,30 @@ def test_a_planned_sites_file_becomes_an_editable_scenario_row_for_row(demo, tmp
     a = evaluate_scenario(prepared, good, "2027-12-31")
     b = evaluate_scenario(prepared, sc, "2027-12-31")
     assert _values(a) == _values(b)
+
+
+def test_scenarios_and_dates_evaluated_on_two_threads_agree_with_one(demo):
+    """The desktop app evaluates a scenario on the UI thread while a worker evaluates
+    another date: the shared access caches are locked, the answers are the sequential ones."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, _, prepared, now = demo
+    gaps = [str(c) for c in now.indicator("T2-5").failing][:4]
+    plans = [
+        Scenario(
+            f"t{i}", (PlannedSite("s", "regional_elderly_care_center", *_inside(now.units, c)),)
+        )
+        for i, c in enumerate(gaps)
+    ]
+    jobs = [(p, DAY) for p in plans] + [(None, d) for d in ("2021-12-31", "2023-06-30")]
+
+    def run(job):
+        plan, day = job
+        return _values(
+            prepared.evaluate(day) if plan is None else evaluate_scenario(prepared, plan, day)
+        )
+
+    want = [run(j) for j in jobs]
+    with ThreadPoolExecutor(2) as ex:
+        got = list(ex.map(run, jobs * 2))
+    assert got == want * 2

@@ -18,8 +18,11 @@ and reused by every indicator and evaluation date that asks for the same thing.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -60,6 +63,20 @@ UNIT_ACCESS_COLUMNS = (
 )
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Run an :class:`AccessInputs` method holding the instance's cache lock."""
+
+    @functools.wraps(method)
+    def run(self: AccessInputs, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 @dataclass
 class AccessInputs:
     """What ``access`` indicators need beyond units and facilities.
@@ -87,8 +104,21 @@ class AccessInputs:
     sources: dict[str, str] = field(default_factory=dict)
     water_names: np.ndarray | None = None
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Guards the caches: the desktop app evaluates a scenario on the UI thread while a
+    #: worker may evaluate the same inputs for another date.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)  # a lock cannot be pickled or copied; each copy gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     # -- demand ---------------------------------------------------------------------------
+    @_locked
     def demand_for(self, units: gpd.GeoDataFrame, *, key: object | None = None) -> Demand:
         """The demand points: the given table or raster, else the units' totals.
 
@@ -106,6 +136,7 @@ class AccessInputs:
             self._cache[ckey] = (owner, demand_from_units(units, fields))
         return self._cache[ckey][1]
 
+    @_locked
     def demand_units(
         self, units: gpd.GeoDataFrame, demand: Demand, *, key: object | None = None
     ) -> np.ndarray:
@@ -139,6 +170,7 @@ class AccessInputs:
         return pos
 
     # -- geometry -------------------------------------------------------------------------
+    @_locked
     def metric_crs(self, demand: Demand) -> pyproj.CRS:
         """A local metric CRS for the demand's extent (cached)."""
         key = ("crs", id(demand))
@@ -161,6 +193,7 @@ class AccessInputs:
 
         return to_metric(lon, lat, crs)
 
+    @_locked
     def water_metric(self, crs: pyproj.CRS) -> np.ndarray:
         """The water geometries in ``crs`` (cached)."""
         key = ("water", crs.to_wkt())
@@ -175,6 +208,7 @@ class AccessInputs:
             )
         return self._cache[key]
 
+    @_locked
     def barriers(self, crs: pyproj.CRS, max_m: float) -> Barriers:
         """The water as an obstacle set for paths up to ``max_m`` (cached per tolerance)."""
         from coverage_gis.access.barriers import prepare_barriers
@@ -185,6 +219,7 @@ class AccessInputs:
             self._cache[key] = prepare_barriers(self.water_metric(crs), max_m, tolerance_m=tol)
         return self._cache[key]
 
+    @_locked
     def network(self, crs: pyproj.CRS) -> RoadNetwork:
         """The road network in ``crs`` (built once)."""
         key = ("network", crs.to_wkt())
@@ -202,6 +237,7 @@ class AccessInputs:
             self._cache[key] = RoadNetwork.from_lines(lines)
         return self._cache[key]
 
+    @_locked
     def pairs(
         self,
         rule: AccessRule,

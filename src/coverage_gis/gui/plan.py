@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.errors import InputError
-from coverage_gis.siting.scenario import PlannedSite, Scenario, evaluate_scenario
+from coverage_gis.siting.scenario import PlannedSite, Scenario, evaluate_scenario, site_fields
 
 if TYPE_CHECKING:
     from coverage_gis.catalog import Catalog
@@ -42,7 +42,6 @@ __all__ = [
     "placed_site",
     "plan_rows_key",
     "scenario_findings",
-    "site_fields",
     "site_type_for",
     "site_units",
 ]
@@ -123,17 +122,6 @@ def evaluate_plan(
     t0 = time.perf_counter()
     result = evaluate_scenario(prepared, scenario, as_of, options)
     return ScenarioOutcome(scenario, as_of, result, (time.perf_counter() - t0) * 1000.0)
-
-
-def site_fields(catalog: Catalog, indicator_id: str) -> dict[str, Any]:
-    """Attributes a new site needs to count for ``indicator_id``: ``meets_standard`` and
-    the capacities its ``eq``/``ge`` conditions ask for (as
-    :func:`~coverage_gis.siting.scenario.planned_sites_from_suggestion` builds them)."""
-    fields: dict[str, Any] = {"meets_standard": True}
-    for cond in catalog.indicator(indicator_id).conditions:
-        if cond.field in ("meets_standard", "beds", "nursing_beds") and cond.op in ("eq", "ge"):
-            fields[cond.field] = cond.value
-    return fields
 
 
 def next_site_name(scenario: Scenario) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "planned_sites_from_suggestion",
     "read_scenario_file",
     "scenario_from_rows",
+    "site_fields",
 ]
 
 #: Where a planned site came from.
@@ -376,6 +377,16 @@ def evaluate_scenario(
     return extended.evaluate(as_of, options)
 
 
+def site_fields(catalog: Catalog, indicator_id: str) -> dict[str, Any]:
+    """Attributes a new site needs to count for ``indicator_id``: built to the standard
+    (``meets_standard``) and the capacities its ``eq``/``ge`` conditions ask for."""
+    fields: dict[str, Any] = {"meets_standard": True}
+    for cond in catalog.indicator(indicator_id).conditions:
+        if cond.field in ("meets_standard", "beds", "nursing_beds") and cond.op in ("eq", "ge"):
+            fields[cond.field] = cond.value
+    return fields
+
+
 def planned_sites_from_suggestion(
     suggestion: SiteSuggestion,
     catalog: Catalog,
@@ -389,10 +400,7 @@ def planned_sites_from_suggestion(
     accept one by one.
     """
     ind = catalog.indicator(suggestion.indicator)
-    fields: dict[str, Any] = {"meets_standard": True}
-    for cond in ind.conditions:
-        if cond.field in ("meets_standard", "beds", "nursing_beds") and cond.op in ("eq", "ge"):
-            fields[cond.field] = cond.value
+    fields = site_fields(catalog, ind.id)
     type_code = ind.facility_types[0]
     ft = catalog.facility_type(type_code)
     return tuple(
