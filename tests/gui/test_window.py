@@ -421,3 +421,29 @@ def test_reading_and_evaluating_run_off_the_ui_thread(make_window, qtbot, monkey
     idle(qtbot, w)
     assert {kind for kind, _ in seen} == {"load", "evaluate"}
     assert not any(on_main for _, on_main in seen), seen
+
+
+def test_year_slider_spans_the_catalogue_s_plan_period(make_window, tmp_path) -> None:
+    """The slider's years come from the catalogue (baseline_year … target_year), not from a
+    constant: a 15th-plan catalogue gives 2025 … 2030."""
+    from coverage_gis._paths import resource_path
+    from coverage_gis.gui.project import Project
+
+    text = resource_path("catalogs", "suzhou_14th_fyp.toml").read_text("utf-8")
+    assert "baseline_year = 2020" in text and "target_year = 2025" in text
+    (tmp_path / "catalogs").mkdir()
+    (tmp_path / "facility_types.toml").write_bytes(
+        resource_path("facility_types.toml").read_bytes()
+    )
+    cat = tmp_path / "catalogs" / "fifteenth.toml"
+    cat.write_text(
+        text.replace("baseline_year = 2020", "baseline_year = 2025").replace(
+            "target_year = 2025", "target_year = 2030"
+        ),
+        encoding="utf-8",
+    )
+    w = make_window(Project(demo=True, as_of="2027-06-30", catalog=str(cat)), wait_map=False)
+    assert (w.year_slider.minimum(), w.year_slider.maximum()) == (2025, 2030)
+    assert w.year_slider.value() == 2027
+    w2 = make_window(Project(demo=True, as_of="2025-12-31"), wait_map=False)
+    assert (w2.year_slider.minimum(), w2.year_slider.maximum()) == (2020, 2025)

@@ -47,6 +47,7 @@ from coverage_gis.gui.model import (
     Loaded,
     evaluate,
     load_session,
+    plan_years,
 )
 from coverage_gis.gui.panels import CatalogPanel, LayersPanel, UnitDetailPanel
 from coverage_gis.gui.plan import ScenarioOutcome, evaluate_plan, scenario_findings
@@ -656,7 +657,8 @@ class MainWindow(QMainWindow):
     def _set_date_controls(self, date: dt.date) -> None:
         for w in (self.year_slider, self.date_edit):
             w.blockSignals(True)
-        self.year_slider.setValue(min(max(date.year, PLAN_YEARS[0]), PLAN_YEARS[1]))
+        lo, hi = self.year_slider.minimum(), self.year_slider.maximum()
+        self.year_slider.setValue(min(max(date.year, lo), hi))
         self.year_label.setText(str(date.year))
         self.date_edit.setDate(QDate(date.year, date.month, date.day))
         for w in (self.year_slider, self.date_edit):
@@ -671,7 +673,8 @@ class MainWindow(QMainWindow):
 
     def _date_changed(self, date: QDate) -> None:
         self.year_slider.blockSignals(True)
-        self.year_slider.setValue(min(max(date.year(), PLAN_YEARS[0]), PLAN_YEARS[1]))
+        lo, hi = self.year_slider.minimum(), self.year_slider.maximum()
+        self.year_slider.setValue(min(max(date.year(), lo), hi))
         self.year_slider.blockSignals(False)
         self.year_label.setText(str(date.year()))
         self._eval_timer.start()
@@ -741,6 +744,9 @@ class MainWindow(QMainWindow):
         self.act_zones.blockSignals(True)
         self.act_zones.setChecked(s.project.include_functional_zones)
         self.act_zones.blockSignals(False)
+        self.year_slider.blockSignals(True)
+        self.year_slider.setRange(*plan_years(s.catalog))  # the catalogue's plan period
+        self.year_slider.blockSignals(False)
         self._set_date_controls(s.as_of)
         self.county_combo.blockSignals(True)
         self.county_combo.clear()

@@ -45,21 +45,33 @@ __all__ = [
     "default_as_of",
     "evaluate",
     "load_session",
+    "plan_years",
     "project_paths",
 ]
 
-#: Years of the evaluation slider (the plan's baseline to target year).
+#: Years of the evaluation slider when the catalogue names none (the Suzhou plan's).
 PLAN_YEARS = (2020, 2025)
+
+
+def plan_years(catalog: Catalog | None) -> tuple[int, int]:
+    """The evaluation slider's years: the catalogue's baseline to target year (its
+    ``baseline_year``/``target_year``), else :data:`PLAN_YEARS`."""
+    if catalog is None or catalog.target_year is None:
+        return PLAN_YEARS
+    start = catalog.baseline_year if catalog.baseline_year is not None else catalog.target_year - 5
+    return (min(start, catalog.target_year), catalog.target_year)
 
 ProgressFn = Callable[[str, str], None]
 
 
-def default_as_of(today: dt.date | None = None) -> dt.date:
-    """Today within the plan period, else the end of the target year (2025-12-31)."""
+def default_as_of(
+    today: dt.date | None = None, years: tuple[int, int] = PLAN_YEARS
+) -> dt.date:
+    """Today within the plan period ``years``, else the end of the target year."""
     today = today or dt.date.today()
-    if PLAN_YEARS[0] <= today.year <= PLAN_YEARS[1]:
+    if years[0] <= today.year <= years[1]:
         return today
-    return dt.date(PLAN_YEARS[1], 12, 31)
+    return dt.date(years[1], 12, 31)
 
 
 @dataclass
