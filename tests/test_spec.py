@@ -1,4 +1,5 @@
-"""One declared audit: the same spec from the CLI, a batch job and a file gives one result."""
+"""One declared audit: the same spec from the CLI, a batch job, a spec file and a desktop
+project gives one result."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def _cli_spec(folder: Path, out: Path) -> AuditSpec:
     return load_spec(folder / "cli_spec.toml")
 
 
-def test_the_same_spec_three_ways_gives_identical_results(folder):
+def test_the_same_spec_four_ways_gives_identical_results(folder):
     out = folder / "cli_out"
     from_cli = _cli_spec(folder, out)
     # 2. a batch job with the same inputs (short forms: paths, per-file tables)
@@ -85,6 +86,27 @@ def test_the_same_spec_three_ways_gives_identical_results(folder):
         encoding="utf-8",
     )
     from_file = load_spec(hand)
+    # 4. a desktop project file (the project declares the same audit, plus its view)
+    from coverage_gis.gui.project import load_project
+
+    proj = folder / "p.coverage-gis.json"
+    proj.write_text(
+        json.dumps(
+            {
+                "format": "coverage-gis-project",
+                "version": 1,
+                "boundaries": "towns.geojson",
+                "facilities": [
+                    {"path": "gcj.csv", "crs": "gcj02"},
+                    {"path": "list.xlsx", "crs": "wgs84"},
+                ],
+                "as_of": DAY,
+                "indicator": "T2-9",
+            }
+        ),
+        encoding="utf-8",
+    )
+    from_project = load_project(proj).to_spec()
 
     def inputs_of(s: AuditSpec) -> tuple:
         return (
@@ -95,11 +117,13 @@ def test_the_same_spec_three_ways_gives_identical_results(folder):
         )
 
     assert inputs_of(from_cli) == inputs_of(from_batch) == inputs_of(from_file)
+    # the desktop always excludes rows with errors (as --allow-errors)
+    assert inputs_of(from_project)[:2] == inputs_of(from_file)[:2]
     assert from_cli.as_of == from_file.as_of == DAY and keys["dates"] == [DAY]
     # identical audits
     catalog = load_catalog()
     tables = []
-    for s in (from_cli, from_batch, from_file):
+    for s in (from_cli, from_batch, from_file, from_project):
         r = run_audit(spec_inputs(s), catalog, DAY, s.options(), allow_errors=True)
         tables.append(r.indicator_table()[["id", "value", "numerator", "denominator", "met"]])
     for t in tables[1:]:
@@ -217,3 +241,30 @@ def test_a_batch_job_now_takes_columns_layers_and_encoding(folder):
     with pytest.raises(InputError) as e:
         audit_specs(job)
     assert e.value.column == "typo_key"
+
+
+def test_a_project_round_trips_through_its_spec(tmp_path):
+    from coverage_gis.gui.project import FacilitySource, Project, load_project, save_project
+
+    p = Project(
+        boundaries=str(tmp_path / "t.gpkg"),
+        boundaries_layer="towns",
+        boundary_columns={"code": "乡镇代码"},
+        facilities=[
+            FacilitySource(
+                str(tmp_path / "a.gpkg"),
+                crs="gcj02",
+                layer="pts",
+                columns={"lon": "X"},
+                encoding="gbk",
+            )
+        ],
+        values=str(tmp_path / "v.toml"),
+        as_of=DAY,
+        indicator="T2-5",
+    )
+    back = load_project(save_project(p, tmp_path / "p.json"))
+    assert back.to_spec() == p.to_spec()
+    assert back.boundaries_layer == "towns" and back.facilities[0].layer == "pts"
+    again = Project.from_spec(p.to_spec(), indicator="T2-5")
+    assert again.to_spec() == p.to_spec() and again.indicator == "T2-5"

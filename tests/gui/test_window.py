@@ -397,11 +397,11 @@ def test_reading_and_evaluating_run_off_the_ui_thread(make_window, qtbot, monkey
     """
     import threading
 
+    from coverage_gis import workflow
     from coverage_gis.engine import PreparedAudit
-    from coverage_gis.gui import model
 
     seen: list[tuple[str, bool]] = []
-    real_load, real_eval = model.load_inputs, PreparedAudit.evaluate
+    real_load, real_eval = workflow.load_inputs, PreparedAudit.evaluate
 
     def load(*a: Any, **k: Any) -> Any:
         seen.append(("load", threading.current_thread() is threading.main_thread()))
@@ -411,7 +411,7 @@ def test_reading_and_evaluating_run_off_the_ui_thread(make_window, qtbot, monkey
         seen.append(("evaluate", threading.current_thread() is threading.main_thread()))
         return real_eval(self, *a, **k)
 
-    monkeypatch.setattr(model, "load_inputs", load)
+    monkeypatch.setattr(workflow, "load_inputs", load)  # what the project's spec is read by
     monkeypatch.setattr(PreparedAudit, "evaluate", evaluate)
     w = make_window()
     with qtbot.waitSignal(w.sessionLoaded, timeout=60_000):

@@ -29,12 +29,11 @@ from coverage_gis.gui.plan import ScenarioOutcome, evaluate_plan
 from coverage_gis.gui.project import Project
 from coverage_gis.results import AuditOptions, AuditResult
 from coverage_gis.siting.scenario import Scenario
+from coverage_gis.spec import spec_inputs
 from coverage_gis.workflow import (
     AuditInputs,
-    demo_access_paths,
     demo_boundaries_path,
     demo_facilities_paths,
-    load_inputs,
     prepare_audit,
 )
 
@@ -61,12 +60,11 @@ def plan_years(catalog: Catalog | None) -> tuple[int, int]:
     start = catalog.baseline_year if catalog.baseline_year is not None else catalog.target_year - 5
     return (min(start, catalog.target_year), catalog.target_year)
 
+
 ProgressFn = Callable[[str, str], None]
 
 
-def default_as_of(
-    today: dt.date | None = None, years: tuple[int, int] = PLAN_YEARS
-) -> dt.date:
+def default_as_of(today: dt.date | None = None, years: tuple[int, int] = PLAN_YEARS) -> dt.date:
     """Today within the plan period ``years``, else the end of the target year."""
     today = today or dt.date.today()
     if years[0] <= today.year <= years[1]:
@@ -106,47 +104,20 @@ def project_paths(project: Project) -> tuple[Path, list[Path]]:
 def load_session(project: Project, as_of: dt.date, progress: ProgressFn) -> Loaded:
     """Read the project's inputs, prepare the audit and evaluate it on ``as_of``.
 
-    Rows with errors are excluded (the GUI lists them in the data-issues panel instead of
+    The inputs are read from the project's :meth:`~coverage_gis.gui.project.Project.to_spec`
+    by :func:`coverage_gis.spec.spec_inputs`, as for ``coverage-gis audit --spec``. Rows
+    with errors are excluded (the GUI lists them in the data-issues panel instead of
     refusing to run, like ``audit --allow-errors``). The project's scenario, if it has
     accepted sites, is evaluated too.
     """
     t0 = time.perf_counter()
     progress("读取指标目录", "loading catalogue")
     catalog = load_catalog(project.catalog)
-    boundaries, facilities = project_paths(project)
-    crs = {str(Path(f.path)): f.crs for f in project.facilities if f.crs and not project.demo}
-    columns = {
-        str(Path(f.path)): dict(f.columns)
-        for f in project.facilities
-        if f.columns and not project.demo
-    }
-    encodings = {f.encoding for f in project.facilities}
-    access = (
-        demo_access_paths()
-        if project.demo
-        else {
-            k: Path(v)
-            for k, v in (
-                ("population", project.population),
-                ("water", project.water),
-                ("roads", project.roads),
-            )
-            if v
-        }
-    )
-    inputs = load_inputs(
-        boundaries,
-        facilities,
-        boundaries_crs=project.boundaries_crs,
-        facilities_crs=crs or None,
-        column_mapping=columns or None,
-        encoding=encodings.pop() if len(encodings) == 1 else None,
-        population=access.get("population"),
-        water=access.get("water"),
-        roads=access.get("roads"),
-        progress=progress,
-    )
-    options = AuditOptions(include_functional_zones=project.include_functional_zones)
+    project_paths(project)  # a clear message when the project has no inputs yet
+    # the project declares an audit like the command line and batch jobs do
+    spec = project.to_spec()
+    inputs = spec_inputs(spec, progress=progress)
+    options = spec.options()
     prepared = prepare_audit(inputs, catalog, options, allow_errors=True, progress=progress)
     progress("计算指标", "evaluating indicators")
     result = prepared.evaluate(as_of)

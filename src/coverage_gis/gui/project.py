@@ -40,6 +40,7 @@ from typing import Any
 
 from coverage_gis.errors import InputError
 from coverage_gis.siting.scenario import Scenario
+from coverage_gis.spec import AuditSpec, FacilitySpec
 
 __all__ = [
     "FORMAT",
@@ -69,12 +70,15 @@ class FacilitySource:
         Explicit column mapping ``{field: header}`` chosen in the mapping dialog.
     encoding
         Forced CSV encoding (``None`` = detect).
+    layer
+        Layer of a GeoPackage or zip archive (``None``: the only or first one).
     """
 
     path: str
     crs: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
+    layer: str | None = None
 
 
 @dataclass
@@ -98,6 +102,70 @@ class Project:
     #: The planning scenario (规划方案): planned sites evaluated beside the real data
     #: (``None``: no planned site).
     scenario: Scenario | None = None
+    #: Boundary layer and column mapping; manual indicator values (TOML).
+    boundaries_layer: str | None = None
+    boundary_columns: dict[str, str] = field(default_factory=dict)
+    values: str | None = None
+
+    # -- the audit it declares ----------------------------------------------------------
+    def to_spec(self) -> AuditSpec:
+        """The :class:`~coverage_gis.spec.AuditSpec` of this project: what the desktop app
+        reads and audits (the view — indicator, county, scenario — is not part of it).
+
+        Per-file CSV encodings become the spec's one encoding when they agree (the
+        readers take one); files with their own encoding otherwise fall back to detection.
+        """
+        encodings = {f.encoding for f in self.facilities}
+        return AuditSpec(
+            demo=self.demo,
+            boundaries=None if self.demo else self.boundaries,
+            boundaries_layer=self.boundaries_layer,
+            boundaries_crs=self.boundaries_crs,
+            boundary_columns=tuple(self.boundary_columns.items()),
+            facilities=()
+            if self.demo
+            else tuple(
+                FacilitySpec(f.path, crs=f.crs, layer=f.layer, columns=tuple(f.columns.items()))
+                for f in self.facilities
+            ),
+            catalog=self.catalog,
+            population=None if self.demo else self.population,
+            water=None if self.demo else self.water,
+            roads=None if self.demo else self.roads,
+            encoding=encodings.pop() if len(encodings) == 1 else None,
+            as_of=self.as_of,
+            values=self.values,
+            include_functional_zones=self.include_functional_zones,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: AuditSpec, **view: Any) -> Project:
+        """A project auditing ``spec`` (``view``: indicator, county, scenario …)."""
+        return cls(
+            demo=spec.demo,
+            boundaries=spec.boundaries,
+            boundaries_layer=spec.boundaries_layer,
+            boundaries_crs=spec.boundaries_crs,
+            boundary_columns=dict(spec.boundary_columns),
+            facilities=[
+                FacilitySource(
+                    f.path,
+                    crs=f.crs,
+                    columns=dict(f.columns),
+                    encoding=spec.encoding,
+                    layer=f.layer,
+                )
+                for f in spec.facilities
+            ],
+            catalog=spec.catalog,
+            population=spec.population,
+            water=spec.water,
+            roads=spec.roads,
+            as_of=spec.as_of,
+            values=spec.values,
+            include_functional_zones=spec.include_functional_zones,
+            **view,
+        )
 
     # -- (de)serialisation --------------------------------------------------------------
     def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
@@ -125,9 +193,13 @@ class Project:
                     "crs": f.crs,
                     "columns": dict(f.columns),
                     "encoding": f.encoding,
+                    "layer": f.layer,
                 }
                 for f in self.facilities
             ],
+            "boundaries_layer": self.boundaries_layer,
+            "boundary_columns": dict(self.boundary_columns),
+            "values": rel(self.values),
             "catalog": rel(self.catalog),
             "as_of": self.as_of,
             "indicator": self.indicator,
@@ -179,6 +251,7 @@ class Project:
                     crs=item.get("crs") or None,
                     columns={str(k): str(v) for k, v in (item.get("columns") or {}).items()},
                     encoding=item.get("encoding") or None,
+                    layer=item.get("layer") or None,
                 )
             )
         return cls(
@@ -197,6 +270,11 @@ class Project:
             scenario=None
             if data.get("scenario") is None
             else Scenario.from_dict(data["scenario"], file=file),
+            boundaries_layer=data.get("boundaries_layer") or None,
+            boundary_columns={
+                str(k): str(v) for k, v in (data.get("boundary_columns") or {}).items()
+            },
+            values=absolute(data.get("values")),
         )
 
     @property
@@ -263,7 +341,8 @@ def outside_paths(project: Project, project_file: str | Path) -> list[str]:
     Returns
     -------
     list of str
-        Boundaries, facility files, catalogue, population, water and roads, in that order, whose resolved path
+        Boundaries, facility files, catalogue, population, water, roads and manual values,
+        in that order, whose resolved path
         (symbolic links followed) is not inside the project file's folder or below it. The
         demo data shipped with the program does not count; the list is empty for the demo
         and for a project whose inputs all sit beside it.
@@ -278,6 +357,7 @@ def outside_paths(project: Project, project_file: str | Path) -> list[str]:
         project.population,
         project.water,
         project.roads,
+        project.values,
     ]
     return [str(p) for p in paths if p and not any(_below(Path(p), root) for root in trusted)]
 
