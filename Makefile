@@ -25,7 +25,7 @@ $(VENV)/.system-deps:
 $(STAMP): pyproject.toml | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[gui,test]'
 	@touch $@
 
 install: $(STAMP)

@@ -43,6 +43,25 @@ def _prepare_environment() -> None:
         os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 
 
+#: Exit code of the desktop app when Qt is not installed.
+NO_QT_EXIT = 3
+
+
+def qt_missing() -> str | None:
+    """``None`` when the desktop stack (PySide6 with QtWebEngine) can be imported, else a
+    bilingual message saying how to install it (``coverage-gis[gui]``): a headless batch
+    server or a Dask worker installs the package without it."""
+    try:
+        import PySide6.QtWebEngineWidgets
+        import PySide6.QtWidgets  # noqa: F401
+    except ImportError as exc:
+        return (
+            f"桌面程序需要 Qt（PySide6）：pip install 'coverage-gis[gui]'（{exc}）\n"
+            f"The desktop app needs Qt (PySide6): pip install 'coverage-gis[gui]' ({exc})"
+        )
+    return None
+
+
 def run(
     *,
     demo: bool = False,
@@ -68,6 +87,10 @@ def run(
         Data files to open (as if dropped on the window).
     """
     t_launch = time.perf_counter()
+    missing = qt_missing()
+    if missing is not None:
+        print(missing, file=sys.stderr)
+        return NO_QT_EXIT
     _prepare_environment()
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
