@@ -481,3 +481,23 @@ def test_total_detection_spares_communities_and_reads_unit_codes(tmp_path):
     assert list(d.unit_code) == ["320506104", "320506104"]  # 12-digit statistical form → 9
     assert d.accounting["excluded_total_row"].iloc[0] == 2
     assert np.isnan(d.lon).all()  # placed by the unit code
+
+
+def test_spread_over_many_units_stays_within_the_total_point_budget():
+    """A national boundary table: every unit keeps at least one point and its exact total,
+    and all points together stay within ``max_points``."""
+    cells = [shapely.box(100 + 0.05 * (i % 40), 30 + 0.05 * (i // 40), 100.05 + 0.05 * (i % 40),
+                         30.05 + 0.05 * (i // 40)) for i in range(800)]  # fmt: skip
+    units = gpd.GeoDataFrame(
+        {"code": [f"u{i:04d}" for i in range(800)], "population": np.arange(800) * 10.0 + 7},
+        geometry=cells,
+        crs="EPSG:4326",
+    )
+    d = demand_from_units(units, ("population",), max_points=2_000)
+    per = pd.Series(d.unit_code).value_counts()
+    assert len(d.lon) <= 2_000 and per.min() >= 1 and per.max() <= 2
+    sums = pd.Series(d.weights["population"].to_numpy()).groupby(d.unit_code).sum()
+    np.testing.assert_allclose(sums.reindex(units["code"]).to_numpy(), units["population"])
+    # a city's few units keep the fine grid (the budget does not bind)
+    few = demand_from_units(units.iloc[:3], ("population",))
+    assert pd.Series(few.unit_code).value_counts().min() > 2

@@ -488,6 +488,17 @@ class PreparedAudit:
         self.__dict__["_rows_by_type_cache"] = (self.type_idx, order, bounds)
         return order, bounds
 
+    def _access_universe(self, ind: Indicator, type_index: dict[str, int]) -> np.ndarray:
+        """Rows an access indicator could count on any date: used, of its types, meeting
+        its conditions, located in a unit (date-independent; cached per indicator)."""
+        cache = self.__dict__.setdefault("_access_universe_cache", {})
+        if ind.id not in cache:
+            rows = self._facility_rows(self.used, type_index, ind.facility_types, ind.conditions)
+            # in row order: a scenario's planned rows, appended last, extend the set at its
+            # end, so their pairs are the only ones measured (AccessInputs.pairs)
+            cache[ind.id] = np.sort(rows[self.unit_idx[rows] >= 0])
+        return cache[ind.id]
+
     def _facility_rows(
         self,
         serving: np.ndarray,
@@ -567,7 +578,16 @@ class PreparedAudit:
         cap = None
         if rule.capacity_field is not None:
             cap = fac[rule.capacity_field].to_numpy(dtype=float)[rows]
-        names = fac["name"].to_numpy(dtype=object, na_value=None)[rows]
+        # rows first: converting a million names is slow
+        names = fac["name"].iloc[rows].to_numpy(dtype=object, na_value=None)
+        # every row the indicator could count on some date (same types, conditions and
+        # location, whatever the date): their pairs are measured once and the rows in
+        # service taken, so another date or a scenario measures no pair again
+        every = self._access_universe(ind, type_index)
+        pos = np.full(len(fac), -1, dtype=np.int64)
+        pos[every] = np.arange(len(every))
+        lon_all = fac["lon"].to_numpy(dtype=float)
+        lat_all = fac["lat"].to_numpy(dtype=float)
         scale = ind.scale if rule.measure == "fca" else 100.0
         nums, detail = evaluate_access(
             ind,
@@ -576,8 +596,9 @@ class PreparedAudit:
             unit_county=self._unit_county(units),
             counties=self.counties,
             fac_rows=rows,
-            fac_lon=fac["lon"].to_numpy(dtype=float)[rows],
-            fac_lat=fac["lat"].to_numpy(dtype=float)[rows],
+            fac_lon=lon_all[rows],
+            fac_lat=lat_all[rows],
+            universe=(lon_all[every], lat_all[every], pos[rows]),
             fac_names=names,
             fac_capacity=cap,
             scale=scale,

@@ -588,26 +588,30 @@ def _split_evenly(values: np.ndarray, counts: np.ndarray, owner: np.ndarray) -> 
 
 
 def _grid_points(
-    geoms: np.ndarray, spacing: np.ndarray
+    geoms: np.ndarray, sx: np.ndarray, sy: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Regular grid points inside each (metric) geometry: (owner, x, y), centred on its box."""
+    """Regular grid points (steps ``sx`` × ``sy``) inside each geometry: (owner, x, y),
+    centred on its box. The geometries are not prepared (they may be shared)."""
     import shapely
 
     bounds = shapely.bounds(geoms)
     w = bounds[:, 2] - bounds[:, 0]
     h = bounds[:, 3] - bounds[:, 1]
-    nx = np.floor(w / spacing).astype(np.int64) + 1
-    ny = np.floor(h / spacing).astype(np.int64) + 1
-    x0 = bounds[:, 0] + (w - (nx - 1) * spacing) / 2
-    y0 = bounds[:, 1] + (h - (ny - 1) * spacing) / 2
+    nx = np.floor(w / sx).astype(np.int64) + 1
+    ny = np.floor(h / sy).astype(np.int64) + 1
+    x0 = bounds[:, 0] + (w - (nx - 1) * sx) / 2
+    y0 = bounds[:, 1] + (h - (ny - 1) * sy) / 2
     per = nx * ny
     owner = np.repeat(np.arange(len(geoms)), per)
     k = np.arange(len(owner)) - np.repeat(np.cumsum(per) - per, per)
-    x = x0[owner] + (k % nx[owner]) * spacing[owner]
-    y = y0[owner] + (k // nx[owner]) * spacing[owner]
-    shapely.prepare(geoms)
+    x = x0[owner] + (k % nx[owner]) * sx[owner]
+    y = y0[owner] + (k // nx[owner]) * sy[owner]
     inside = shapely.contains_xy(geoms[owner], x, y)
     return owner[inside], x[inside], y[inside]
+
+
+#: Metres per degree of latitude (and of longitude at the equator), for the grid.
+_M_PER_DEG_LAT = 111_320.0
 
 
 def demand_from_units(
@@ -616,11 +620,12 @@ def demand_from_units(
     *,
     spacing_m: float = 250.0,
     max_points_per_unit: int = 2000,
+    max_points: int = 50_000,
 ) -> Demand:
     """Spread each unit's totals evenly over the unit: the fallback without finer data.
 
-    Each unit gets a regular grid of points ``spacing_m`` apart in a local metric CRS (the
-    UTM zone of the unit), kept where inside the unit (``shapely.contains_xy``); a unit
+    Each unit gets a regular grid of points ``spacing_m`` apart (laid in degrees scaled to
+    metres at the unit's latitude), kept where inside the unit (``shapely.contains_xy``); a unit
     that would get more than ``max_points_per_unit`` points gets a coarser grid, one that
     gets none (smaller than the grid) gets its representative point. Each unit's value is
     split over its points so that the per-unit sums are exact (whole numbers into whole
@@ -639,6 +644,11 @@ def demand_from_units(
         Grid spacing in metres.
     max_points_per_unit
         Upper bound of the points of one unit.
+    max_points
+        Upper bound of all points together: with many units each gets at most
+        ``max_points // len(units)`` (at least one). A national table of 40,000 units would
+        otherwise spread tens of millions of points, and every access indicator's pairs
+        with them (measured: out of memory at 40,000 units × 1,000,000 facilities).
 
     Returns
     -------
@@ -650,12 +660,13 @@ def demand_from_units(
     import shapely
     from pyproj import CRS
 
-    if spacing_m <= 0 or max_points_per_unit < 1:
+    if spacing_m <= 0 or max_points_per_unit < 1 or max_points < 1:
         raise InputError(
-            "网格间距须为正数，每单元点数上限至少为 1",
-            "The grid spacing must be positive and the points per unit at least 1",
-            value=(spacing_m, max_points_per_unit),
+            "网格间距须为正数，每单元与总点数上限至少为 1",
+            "The grid spacing must be positive and the point limits at least 1",
+            value=(spacing_m, max_points_per_unit, max_points),
         )
+    max_points_per_unit = max(1, min(max_points_per_unit, max_points // max(len(units), 1)))
     findings = Findings()
     codes = _unit_codes(units)
     names = units["name"].astype(str).to_numpy(dtype=object) if "name" in units.columns else codes
@@ -678,42 +689,38 @@ def demand_from_units(
     wgs = gpd.GeoSeries(geoms, crs=crs).to_crs(4326).to_numpy()
     has_geom = ~(shapely.is_missing(wgs) | shapely.is_empty(wgs))
     rep = shapely.point_on_surface(np.where(has_geom, wgs, shapely.Point(0, 0)))
-    zone = np.floor((shapely.get_x(rep) + 180.0) / 6.0).astype(np.int64) + 1
-    south = shapely.get_y(rep) < 0
 
     n = len(units)
-    owners: list[np.ndarray] = []
-    lons: list[np.ndarray] = []
-    lats: list[np.ndarray] = []
-    for z, s in sorted(set(zip(zone[has_geom].tolist(), south[has_geom].tolist(), strict=True))):
-        idx = np.flatnonzero(has_geom & (zone == z) & (south == s))
-        utm = CRS.from_epsg((32700 if s else 32600) + int(z))
-        metric = gpd.GeoSeries(wgs[idx], crs=4326).to_crs(utm).to_numpy()
-        area = shapely.area(metric)
-        spacing = np.maximum(spacing_m, np.sqrt(area / max_points_per_unit))
-        todo = np.arange(len(idx))
-        got: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        while len(todo):
-            o, x, y = _grid_points(metric[todo], spacing[todo])
-            count = np.bincount(o, minlength=len(todo))
-            over = count > max_points_per_unit
-            ok = ~over[o]
-            got.append((todo[o[ok]], x[ok], y[ok]))
-            spacing[todo[over]] *= np.sqrt(count[over] / max_points_per_unit) * 1.02
-            todo = todo[over]
-        o = np.concatenate([g[0] for g in got])
-        x = np.concatenate([g[1] for g in got])
-        y = np.concatenate([g[2] for g in got])
-        empty = np.setdiff1d(np.arange(len(idx)), o)
-        if len(empty):  # smaller than the grid: one representative point
-            rp = shapely.point_on_surface(metric[empty])
-            o = np.concatenate([o, empty])
-            x = np.concatenate([x, shapely.get_x(rp)])
-            y = np.concatenate([y, shapely.get_y(rp)])
-        back = gpd.GeoSeries(shapely.points(x, y), crs=utm).to_crs(4326).to_numpy()
-        owners.append(idx[o])
-        lons.append(shapely.get_x(back))
-        lats.append(shapely.get_y(back))
+    # the grid is laid in degrees, scaled per unit to metres at its own latitude
+    # (equirectangular; within a township the scale varies by far less than the grid):
+    # no reprojection of detailed outlines, which at 40,000 units cost seconds
+    idx = np.flatnonzero(has_geom)
+    lat0 = np.radians(shapely.get_y(rep[idx]))
+    kx = _M_PER_DEG_LAT * np.maximum(np.cos(lat0), 1e-6)  # metres per degree of longitude
+    ky = np.full(len(idx), _M_PER_DEG_LAT)
+    area = shapely.area(wgs[idx]) * kx * ky
+    spacing = np.maximum(spacing_m, np.sqrt(area / max_points_per_unit))
+    todo = np.arange(len(idx))
+    got: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while len(todo):
+        o, x, y = _grid_points(wgs[idx[todo]], spacing[todo] / kx[todo], spacing[todo] / ky[todo])
+        count = np.bincount(o, minlength=len(todo))
+        over = count > max_points_per_unit
+        ok = ~over[o]
+        got.append((todo[o[ok]], x[ok], y[ok]))
+        spacing[todo[over]] *= np.sqrt(count[over] / max_points_per_unit) * 1.02
+        todo = todo[over]
+    o = np.concatenate([g[0] for g in got]) if got else np.zeros(0, dtype=np.int64)
+    x = np.concatenate([g[1] for g in got]) if got else np.zeros(0)
+    y = np.concatenate([g[2] for g in got]) if got else np.zeros(0)
+    empty = np.setdiff1d(np.arange(len(idx)), o)
+    if len(empty):  # smaller than the grid: one representative point
+        o = np.concatenate([o, empty])
+        x = np.concatenate([x, shapely.get_x(rep[idx[empty]])])
+        y = np.concatenate([y, shapely.get_y(rep[idx[empty]])])
+    owners = [idx[o]]
+    lons = [x]
+    lats = [y]
     owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
     order = np.argsort(owner, kind="stable")
     owner = owner[order]

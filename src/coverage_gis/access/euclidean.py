@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 
 from coverage_gis.access.pairs import Pairs
 
-__all__ = ["ecef", "euclidean_pairs", "surface_distance"]
+__all__ = ["ecef", "euclidean_nearest", "euclidean_pairs", "surface_distance"]
 
 _A = 6378137.0
 _F = 1 / 298.257223563
@@ -38,6 +38,25 @@ def surface_distance(chord_m: np.ndarray) -> np.ndarray:
     """Surface distance for a chord through the Earth (mean radius)."""
     c = np.asarray(chord_m, dtype=float)
     return 2 * R_MEAN * np.arcsin(np.minimum(c / (2 * R_MEAN), 1.0))
+
+
+def euclidean_nearest(
+    dlon: np.ndarray, dlat: np.ndarray, flon: np.ndarray, flat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each demand point's nearest facility at any distance (straight line) and the
+    distance in metres (``-1``/``inf`` when there is none): one k-d tree query."""
+    dlon, dlat = np.asarray(dlon, dtype=float), np.asarray(dlat, dtype=float)
+    flon, flat = np.asarray(flon, dtype=float), np.asarray(flat, dtype=float)
+    near_f = np.full(len(dlon), -1, dtype=np.int64)
+    near_m = np.full(len(dlon), np.inf)
+    d_ok = np.flatnonzero(np.isfinite(dlon) & np.isfinite(dlat))
+    f_ok = np.flatnonzero(np.isfinite(flon) & np.isfinite(flat))
+    if len(d_ok) and len(f_ok):
+        tree = cKDTree(ecef(flon[f_ok], flat[f_ok]), balanced_tree=False, compact_nodes=False)
+        c, j = tree.query(ecef(dlon[d_ok], dlat[d_ok]), k=1, workers=-1)
+        near_f[d_ok] = f_ok[j]
+        near_m[d_ok] = surface_distance(c)
+    return near_f, near_m
 
 
 def euclidean_pairs(

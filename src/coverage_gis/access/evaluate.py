@@ -152,10 +152,17 @@ class AccessInputs:
             return self._cache[ckey][2]
         from coverage_gis.engine import locate_facilities
 
-        pos, _multi = locate_facilities(units, demand.lon, demand.lat)
         codes = pd.Index(units["code"].astype(str).to_numpy())
-        if demand.unit_code is not None:
-            given = codes.get_indexer(pd.Series(demand.unit_code, dtype=object).astype(str))
+        given = (
+            codes.get_indexer(pd.Series(demand.unit_code, dtype=object).astype(str))
+            if demand.unit_code is not None
+            else None
+        )
+        if given is not None and (given >= 0).all():
+            pos = given  # every point names its unit (the units' own totals): nothing to locate
+        else:
+            pos, _multi = locate_facilities(units, demand.lon, demand.lat)
+        if given is not None:
             pos = np.where(given >= 0, given, pos)
         elif demand.unit_name is not None:
             from coverage_gis.names import match_unit_names
@@ -245,13 +252,40 @@ class AccessInputs:
         fac_lon: np.ndarray,
         fac_lat: np.ndarray,
         limit_m: float,
+        take: np.ndarray | None = None,
     ) -> Pairs:
         """Demand–facility pairs up to ``limit_m`` along ``rule.mode`` (cached).
 
         The last few facility sets measured for each mode, reach and demand are kept. A
         set that starts with one of them (a scenario's planned sites come after the real
         rows) measures only the facilities after that prefix and appends them.
+
+        With ``take`` (ascending positions among the given facilities), the pairs of all
+        the given facilities are measured (and cached) and those of ``take`` returned,
+        numbered 0 … ``len(take) - 1``: the engine passes every facility an indicator could
+        count on any date and takes those in service on the evaluation date, so another
+        date measures nothing again. The straight-line nearest at any distance is found
+        again among the taken ones.
         """
+        if take is not None:
+            every = self.pairs(rule, demand, fac_lon, fac_lat, limit_m)
+            take = np.asarray(take, dtype=np.int64)
+            if len(take) == len(fac_lon):
+                return every
+            out = every.take_facilities(take)
+            if every.near_facility is not None:
+                from coverage_gis.access.euclidean import euclidean_nearest
+
+                near_f, near_m = euclidean_nearest(
+                    demand.lon, demand.lat, np.asarray(fac_lon)[take], np.asarray(fac_lat)[take]
+                )
+                ok = np.isfinite(demand.lon) & np.isfinite(demand.lat)
+                out = dataclasses.replace(
+                    out,
+                    near_facility=np.where(ok, near_f, -1),
+                    near_m=np.where(ok, near_m, np.inf),
+                )
+            return out
         coords = np.ascontiguousarray(np.column_stack([fac_lon, fac_lat]), dtype=float)
         slot = ("pairs", rule.mode, float(limit_m), id(demand))
         kept: list[tuple[np.ndarray, Pairs]] = self._cache.setdefault(slot, [demand, []])[1]
@@ -478,6 +512,7 @@ def evaluate_access(
     scale: float,
     findings: Findings,
     units_key: object | None = None,
+    universe: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], AccessDetail | None]:
     """Evaluate one ``access`` indicator.
 
@@ -503,6 +538,10 @@ def evaluate_access(
         Findings of this evaluation (problems with the access inputs are appended).
     units_key
         The object the caches know ``units`` by (see :meth:`AccessInputs.demand_for`).
+    universe
+        ``(lon, lat, take)``: every facility the indicator could count on any date and the
+        positions of the qualifying ones among them (see :meth:`AccessInputs.pairs`);
+        without it the pairs of the qualifying facilities are measured.
 
     Returns
     -------
@@ -563,7 +602,11 @@ def evaluate_access(
     far = rule.measure == "fca" or rule.mode == "euclidean"
     limit = rule.threshold_m * (1.0 if far else NEAREST_FACTOR)
     if len(fac_rows):
-        pairs = inputs.pairs(rule, demand, fac_lon, fac_lat, limit)
+        pairs = (
+            inputs.pairs(rule, demand, universe[0], universe[1], limit, take=universe[2])
+            if universe is not None
+            else inputs.pairs(rule, demand, fac_lon, fac_lat, limit)
+        )
         near_fac, near_m = pairs.nearest()
         reach = pairs.within(rule.threshold_m)
         served = reach.reached()

@@ -94,6 +94,17 @@ class Pairs:
             near_m,
         )
 
+    def take_facilities(self, keep: np.ndarray) -> Pairs:
+        """The pairs of the facilities at positions ``keep`` (ascending), renumbered
+        0 … ``len(keep) - 1`` in that order. The unlimited nearest is dropped (it may be a
+        facility left out): :meth:`nearest` then derives it from the pairs."""
+        keep = np.asarray(keep, dtype=np.int64)
+        new = np.full(self.n_facility, -1, dtype=np.int64)
+        new[keep] = np.arange(len(keep))
+        f = new[self.facility]
+        m = f >= 0
+        return Pairs(self.demand[m], f[m], self.dist_m[m], self.n_demand, len(keep))
+
     def within(self, metres: float) -> Pairs:
         """The pairs at most ``metres`` apart."""
         return self.subset(self.dist_m <= metres)
