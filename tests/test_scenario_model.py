@@ -301,3 +301,31 @@ def test_scenarios_and_dates_evaluated_on_two_threads_agree_with_one(demo):
     with ThreadPoolExecutor(2) as ex:
         got = list(ex.map(run, jobs * 2))
     assert got == want * 2
+
+
+@pytest.mark.parametrize("mode", ["euclidean", "barrier", "network"])
+def test_pairs_taken_from_every_possible_facility_equal_pairs_of_the_taken(demo, mode):
+    """Another date measures no pair again: the pairs of every facility an indicator could
+    count are cached and the date's taken; they equal the pairs measured for those alone."""
+    from coverage_gis.catalog import AccessRule
+
+    _, _, prepared, now = demo
+    access = prepared.access
+    demand = access.demand_for(now.units)
+    rule = AccessRule(population_field="pop_60plus", threshold_m=1500.0, mode=mode)
+    fac = now.facilities
+    ok = np.isfinite(fac["lon"].to_numpy(dtype=float))
+    lon, lat = fac["lon"].to_numpy(dtype=float)[ok][:80], fac["lat"].to_numpy(dtype=float)[ok][:80]
+    take = np.arange(0, 80, 3)
+    got = access.pairs(rule, demand, lon, lat, 1500.0, take=take)
+    want = access._measure(rule, demand, lon[take], lat[take], 1500.0)
+    assert got.n_facility == len(take) and len(got) == len(want) > 0
+
+    def key(p):
+        order = np.lexsort((p.facility, p.demand))
+        return p.demand[order], p.facility[order], p.dist_m[order]
+
+    for a, b in zip(key(got), key(want), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    for a, b in zip(got.nearest(), want.nearest(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
