@@ -329,3 +329,13 @@ def test_pairs_taken_from_every_possible_facility_equal_pairs_of_the_taken(demo,
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     for a, b in zip(got.nearest(), want.nearest(), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+def test_accepted_capacity_suggestions_carry_their_beds_and_raise_the_indicator(demo):
+    inputs, catalog, prepared, now = demo
+    s = suggest_sites(inputs, now, "A-4", n_new=2, capacity=300.0)
+    assert s.capacity == ("beds", 300.0)
+    sites = planned_sites_from_suggestion(s, catalog, accepted=True)
+    assert [x.beds for x in sites] == [300.0, 300.0]
+    after = evaluate_scenario(prepared, Scenario("床位", sites), DAY).indicator("A-4")
+    assert after.value > now.indicator("A-4").value

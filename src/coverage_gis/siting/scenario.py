@@ -396,11 +396,13 @@ def planned_sites_from_suggestion(
 ) -> tuple[PlannedSite, ...]:
     """The suggested sites as planned sites of the indicator's (first) facility type,
     built to what the indicator counts (its ``eq``/``ge`` conditions on ``meets_standard``
-    and capacities). Suggestions start rejected (``accepted=False``) for the planner to
-    accept one by one.
+    and capacities; the capacitated model's beds). Suggestions start rejected
+    (``accepted=False``) for the planner to accept one by one.
     """
     ind = catalog.indicator(suggestion.indicator)
     fields = site_fields(catalog, ind.id)
+    if suggestion.capacity is not None and suggestion.capacity[0] in ("beds", "nursing_beds"):
+        fields[suggestion.capacity[0]] = suggestion.capacity[1]  # built with the model's beds
     type_code = ind.facility_types[0]
     ft = catalog.facility_type(type_code)
     return tuple(

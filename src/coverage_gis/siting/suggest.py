@@ -88,6 +88,8 @@ class SiteSuggestion:
     result: SitingResult
     findings: Findings
     gaps_without_candidate: tuple[str, ...] = ()
+    #: Capacity field and the capacity of each new site (capacitated model), else None.
+    capacity: tuple[str, float] | None = None
 
 
 def suggest_sites(
@@ -252,7 +254,7 @@ def suggest_sites(
         cost = (within.demand, within.facility, within.dist_m)
         common = {"n_candidates": len(c_idx), "time_limit": time_limit}
         if model == "capacitated_mclp":
-            sr = _capacitated(result, inputs, r, demand, w, cost, n_new, capacity, common)
+            sr, capacity = _capacitated(result, inputs, r, demand, w, cost, n_new, capacity, common)
         elif model == "lscp":
             sr = lscp(cost, w, threshold_m=rule.threshold_m, existing=served, **common)
         elif model == "p_median":
@@ -291,7 +293,12 @@ def suggest_sites(
         columns=list(SITE_COLUMNS),
     )
     missing = tuple(codes[np.asarray(sr.units_without_candidate, dtype=np.int64)].tolist())
-    return SiteSuggestion(ind.id, model, table, sr, cands.findings, missing)
+    cap = (
+        (ind.access.capacity_field, float(capacity))
+        if model == "capacitated_mclp" and ind.access is not None and ind.access.capacity_field
+        else None
+    )
+    return SiteSuggestion(ind.id, model, table, sr, cands.findings, missing, cap)
 
 
 def gap_indicators(result: AuditResult, indicators: Sequence[str] | None = None) -> list[str]:
@@ -334,8 +341,8 @@ def _capacitated(
     n_new: int,
     capacity: float | None,
     common: dict[str, Any],
-) -> SitingResult:
-    """The capacitated model for a 2SFCA indicator: each resident needs the indicator's
+) -> tuple[SitingResult, float]:
+    """The capacitated model (and the new sites' capacity) for a 2SFCA indicator: each resident needs the indicator's
     target per ``scale`` (e.g. 40 beds per 1,000 elderly), today's qualifying facilities
     offer their capacity within the same reach."""
     from coverage_gis.siting.capacity import capacitated_mclp
@@ -359,16 +366,10 @@ def _capacitated(
     f_lon, f_lat = fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float)
     ex = inputs.access.pairs(rule, demand, f_lon, f_lat, rule.threshold_m).within(rule.threshold_m)
     need = w * float(ind.target) / float(ind.scale)
-    return capacitated_mclp(
-        cost,
-        w,
-        need,
-        n_new,
-        capacity,
-        existing=ex,
-        existing_capacity=cap_now,
-        **common,
+    sr = capacitated_mclp(
+        cost, w, need, n_new, capacity, existing=ex, existing_capacity=cap_now, **common
     )
+    return sr, capacity
 
 
 def _elderly(demand: object) -> str:
