@@ -339,3 +339,19 @@ def test_accepted_capacity_suggestions_carry_their_beds_and_raise_the_indicator(
     assert [x.beds for x in sites] == [300.0, 300.0]
     after = evaluate_scenario(prepared, Scenario("床位", sites), DAY).indicator("A-4")
     assert after.value > now.indicator("A-4").value
+
+
+def test_the_suggested_layer_lists_the_pending_suggestions_where_they_lie(demo):
+    from coverage_gis.siting.scenario import suggested_layer
+
+    inputs, catalog, _, now = demo
+    s = suggest_sites(inputs, now, "T2-5")
+    plan = Scenario("建议", planned_sites_from_suggestion(s, catalog)).accepting(0)
+    (layer,) = suggested_layer(plan, now)
+    assert layer.indicator == "T2-5" and len(layer.table) == len(s.table) - 1
+    t = layer.table
+    assert list(t["rank"]) == list(range(1, len(t) + 1))
+    assert list(t["unit_code"]) == list(s.table["unit_code"].iloc[1:])
+    assert list(t["closes"]) == list(s.table["closes"].iloc[1:])  # each closes its gap
+    np.testing.assert_allclose(t["gain"], s.table["gain"].iloc[1:])
+    assert suggested_layer(Scenario(), now) == []

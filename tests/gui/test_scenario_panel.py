@@ -335,3 +335,26 @@ def test_suggesting_for_an_indicator_that_cannot_be_sited_shows_the_input_error(
     qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=30_000)
     assert "T2-6" in dialogs[0]["text"] and "no sites can be suggested" in dialogs[0]["text"]
     assert w.isVisible() and w.session.scenario.sites == ()
+
+
+def test_suggested_sites_are_a_map_layer_until_accepted(make_window, qtbot):
+    """Suggestions not yet accepted are drawn as the numbered 选址建议 layer; an accepted one
+    leaves it and is drawn as a planned site instead."""
+    w = make_window()
+    w.session.select_indicator("T2-5")
+    w.scenario_panel.suggest_button.click()
+    qtbot.waitUntil(lambda: w.scenario_panel.model.rowCount() > 0, timeout=60_000)
+    names = [s.name for s in w.session.scenario.sites]
+    idle(qtbot, w)
+    qtbot.waitUntil(
+        lambda: (
+            js(qtbot, w, "JSON.stringify(window.coverageGis.sites())")
+            == json.dumps(names, ensure_ascii=False, separators=(",", ":"))
+        ),
+        timeout=30_000,
+    )
+    assert _accept(w, 0)
+    idle(qtbot, w)
+    qtbot.waitUntil(lambda: js(qtbot, w, "window.coverageGis.counts().planned") == 1)
+    shown = json.loads(js(qtbot, w, "JSON.stringify(window.coverageGis.sites())"))
+    assert shown == names[1:]

@@ -71,6 +71,7 @@ from coverage_gis.gui.tables import (
 )
 from coverage_gis.gui.workers import TaskRunner
 from coverage_gis.results import AuditOptions, AuditResult
+from coverage_gis.siting.scenario import suggested_layer
 from coverage_gis.workflow import demo_access_paths, demo_boundaries_path, demo_facilities_paths
 
 __all__ = ["MainWindow"]
@@ -932,6 +933,9 @@ class MainWindow(QMainWindow):
         if self._render_running:
             self._render_pending = True
             return
+        # the suggestions not accepted yet: the 选址建议 layer (part of the page's key, so a
+        # new suggestion redraws the page rather than patching it)
+        sites = suggested_layer(self.session.scenario, result)
         self._render_running = True
         lang = language()
 
@@ -949,7 +953,7 @@ class MainWindow(QMainWindow):
 
             def patch_work(progress: Callable[[str, str], None]) -> dict[str, Any]:
                 progress("更新地图", "updating the map")
-                return map_patch(result, indicators, lang=lang)
+                return map_patch(result, indicators, lang=lang, sites=sites)
 
             def patched(patch: dict[str, Any]) -> None:
                 def answered(ok: bool) -> None:
@@ -977,7 +981,7 @@ class MainWindow(QMainWindow):
 
         def work(progress: Callable[[str, str], None]) -> Path:
             progress("绘制地图", "drawing the map")
-            return write_map_html(result, path, indicator=indicator, lang=lang)
+            return write_map_html(result, path, indicator=indicator, lang=lang, sites=sites)
 
         def done(written: Path) -> None:
             self._render_running = False
@@ -1051,10 +1055,11 @@ class MainWindow(QMainWindow):
         if path is None:
             return
         indicator, lang = self.session.indicator_id, language()
+        sites = suggested_layer(self.session.scenario, result)
 
         def work(progress: Callable[[str, str], None]) -> Path:
             progress("写出 HTML 地图", "writing the HTML map")
-            return write_map_html(result, path, indicator=indicator, lang=lang)
+            return write_map_html(result, path, indicator=indicator, lang=lang, sites=sites)
 
         self.runner.start(
             work, title=tr("导出 HTML 地图", "Exporting the HTML map"), on_done=self._export_done

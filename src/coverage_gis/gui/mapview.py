@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,14 @@ def write_map_html(
     lang: str,
     title: str | None = None,
     basemap: str = "none",
+    sites: Sequence[Any] = (),
 ) -> Path:
     """Write the gap map for ``result`` to ``path`` (worker-safe: no Qt).
 
     The same page as ``coverage-gis map`` writes (:func:`coverage_gis.mapexport.export_gap_map`),
-    with every presence indicator switchable and ``indicator`` shown first.
+    with every presence indicator switchable and ``indicator`` shown first; ``sites``: the
+    suggestions drawn as the 选址建议 layer
+    (:func:`coverage_gis.siting.scenario.suggested_layer`).
     """
     from coverage_gis.mapexport import export_gap_map
 
@@ -64,16 +68,23 @@ def write_map_html(
             basemap=basemap,
             title=title,
             lang="en" if lang == "en" else "zh",
+            sites=sites,
         )
     )
 
 
-def map_patch(result: AuditResult, indicators: list[str] | None, *, lang: str) -> dict[str, Any]:
+def map_patch(
+    result: AuditResult,
+    indicators: list[str] | None,
+    *,
+    lang: str,
+    sites: Sequence[Any] = (),
+) -> dict[str, Any]:
     """The in-place update for a page drawn by :func:`write_map_html` from the same inputs
-    with the same ``indicators`` order (worker-safe: no Qt)."""
+    with the same ``indicators`` order and ``sites`` (worker-safe: no Qt)."""
     from coverage_gis.mapexport import map_update
 
-    return map_update(result, indicators, lang="en" if lang == "en" else "zh")
+    return map_update(result, indicators, lang="en" if lang == "en" else "zh", sites=sites)
 
 
 def _qwebchannel_js() -> str:

@@ -35,6 +35,7 @@ from coverage_gis.mapexport._style import (
 from coverage_gis.results import AuditResult, IndicatorResult
 
 if TYPE_CHECKING:
+    from coverage_gis.siting.scenario import SuggestedSites
     from coverage_gis.siting.suggest import SiteSuggestion
 
 __all__ = [
@@ -346,7 +347,7 @@ def planned_rows(result: AuditResult, facilities: pd.DataFrame | None = None) ->
 
 
 def _site_payload(
-    sites: Sequence[SiteSuggestion], indicator_ids: Sequence[str], gcj02: bool
+    sites: Sequence[SiteSuggestion | SuggestedSites], indicator_ids: Sequence[str], gcj02: bool
 ) -> list[dict[str, Any]]:
     """The suggested sites of the mapped indicators, one record each (rank order)."""
     out: list[dict[str, Any]] = []
@@ -387,7 +388,7 @@ def map_payload(
     title: str | None = None,
     lang: Lang = "zh",
     tolerance_m: float = DEFAULT_TOLERANCE_M,
-    sites: Sequence[SiteSuggestion] = (),
+    sites: Sequence[SiteSuggestion | SuggestedSites] = (),
 ) -> dict[str, Any]:
     """Everything the page draws, as JSON-ready data (user strings unescaped; the page
     inserts them as text).
@@ -561,7 +562,10 @@ def map_payload(
 
     bounds = shapely.total_bounds(geoms)
     as_of = result.as_of.isoformat()
-    key = _page_key(codes, fac, [ir.indicator.id for ir in irs], type_order, lang, basemap)
+    site_list = _site_payload(sites, [ir.indicator.id for ir in irs], basemap == "amap")
+    key = _page_key(
+        codes, fac, [ir.indicator.id for ir in irs], type_order, lang, basemap, site_list
+    )
     return {
         "version": 1,
         "key": key,
@@ -590,7 +594,7 @@ def map_payload(
         "units": {"type": "FeatureCollection", "features": features},
         "counties": {"type": "FeatureCollection", "features": counties_geo},
         "facilities": facilities,
-        "sites": _site_payload(sites, [ir.indicator.id for ir in irs], basemap == "amap"),
+        "sites": site_list,
         "access": access_layers,
         "text": {
             k: text(k, lang)
@@ -648,11 +652,13 @@ def _page_key(
     type_order: list[str],
     lang: str,
     basemap: str,
+    sites: list[dict[str, Any]] | None = None,
 ) -> str:
     """What a drawn page is made of (units, facility rows, indicator and type order,
-    language, basemap): a date-only update may be applied only to a page with the same key."""
+    language, basemap, suggested sites): a date-only update may be applied only to a page
+    with the same key."""
     h = hashlib.sha1(usedforsecurity=False)
-    for part in (codes, indicator_ids, type_order, [lang, basemap]):
+    for part in (codes, indicator_ids, type_order, [lang, basemap], sites or []):
         h.update(json.dumps(part, ensure_ascii=False).encode("utf-8"))
     h.update(np.ascontiguousarray(fac["source_row"].to_numpy(dtype=np.int64)).tobytes())
     h.update(
@@ -671,6 +677,7 @@ def map_update(
     basemap: str = "none",
     title: str | None = None,
     lang: Lang = "zh",
+    sites: Sequence[SiteSuggestion | SuggestedSites] = (),
 ) -> dict[str, Any]:
     """The date-dependent part of :func:`map_payload`, for ``coverageGis.update(patch)``.
 
@@ -678,7 +685,7 @@ def map_update(
     same inputs can be updated in place (statuses, counts, title, legend, facility
     in-service flags, access layers) instead of being reloaded. ``patch["key"]`` must equal the page's.
     """
-    full = map_payload(result, indicators, basemap=basemap, title=title, lang=lang)
+    full = map_payload(result, indicators, basemap=basemap, title=title, lang=lang, sites=sites)
     return {
         "key": full["key"],
         "asOf": full["asOf"],

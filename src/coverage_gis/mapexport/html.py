@@ -32,6 +32,7 @@ from coverage_gis.mapexport._style import Lang
 from coverage_gis.results import AuditResult
 
 if TYPE_CHECKING:
+    from coverage_gis.siting.scenario import SuggestedSites
     from coverage_gis.siting.suggest import SiteSuggestion
 
 __all__ = ["build_gap_map", "export_gap_map", "js_call", "leaflet_assets"]
@@ -140,7 +141,7 @@ def build_gap_map(
     tianditu_key: str | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     label_zoom: int | None = None,
-    sites: Sequence[SiteSuggestion] = (),
+    sites: Sequence[SiteSuggestion | SuggestedSites] = (),
 ) -> str:
     """Build the gap map page and return its HTML text.
 
@@ -283,7 +284,7 @@ def export_gap_map(
     title: str | None = None,
     lang: Lang = "zh",
     tianditu_key: str | None = None,
-    sites: Sequence[SiteSuggestion] = (),
+    sites: Sequence[SiteSuggestion | SuggestedSites] = (),
 ) -> Path:
     """Write the interactive gap map as one self-contained HTML file.
 

@@ -45,6 +45,7 @@ __all__ = [
     "read_scenario_file",
     "scenario_from_rows",
     "site_fields",
+    "suggested_layer",
 ]
 
 #: Where a planned site came from.
@@ -420,3 +421,62 @@ def planned_sites_from_suggestion(
         )
         for row in suggestion.table.itertuples()
     )
+
+
+@dataclass(frozen=True)
+class SuggestedSites:
+    """A scenario's suggestions not accepted yet, for one indicator, shaped like a
+    :class:`~coverage_gis.siting.suggest.SiteSuggestion` for the map's 选址建议 layer:
+    ``table`` has :data:`~coverage_gis.siting.suggest.SITE_COLUMNS`."""
+
+    indicator: str
+    table: pd.DataFrame
+
+
+def suggested_layer(scenario: Scenario, result: AuditResult) -> list[SuggestedSites]:
+    """The suggested sites of ``scenario`` that are not accepted, per indicator in the
+    order suggested (rank 1 first), located in ``result``'s units (the engine's rule) —
+    what the desktop map draws as 选址建议 beside the accepted (planned) sites."""
+    from coverage_gis.engine import locate_facilities
+    from coverage_gis.siting.suggest import SITE_COLUMNS
+
+    pending = [s for s in scenario.sites if s.origin == "suggested" and not s.accepted]
+    if not pending:
+        return []
+    units = result.units
+    pos, _ = locate_facilities(
+        units, np.array([s.lon for s in pending]), np.array([s.lat for s in pending])
+    )
+    codes = units["code"].astype(str).to_numpy()
+    names = units["name"].astype(str).to_numpy()
+    counties = units["county"].astype(str).to_numpy()
+    failing = {r.indicator.id: set(map(str, r.failing)) for r in result.indicators}
+    out: list[SuggestedSites] = []
+    for ind_id in dict.fromkeys(s.indicator or "" for s in pending):
+        rows = [
+            (s, int(p)) for s, p in zip(pending, pos, strict=True) if (s.indicator or "") == ind_id
+        ]
+        ind = result.indicator(ind_id).indicator if ind_id in failing else None
+        field = ind.access.population_field if ind is not None and ind.access else "pop_60plus"
+        presence = ind is not None and ind.kind == "presence"
+        table = pd.DataFrame(
+            {
+                "rank": np.arange(1, len(rows) + 1),
+                "site": [s.name for s, _ in rows],
+                "lon": [s.lon for s, _ in rows],
+                "lat": [s.lat for s, _ in rows],
+                "unit_code": [codes[p] if p >= 0 else "" for _, p in rows],
+                "unit": [names[p] if p >= 0 else "" for _, p in rows],
+                "county": [counties[p] if p >= 0 else "" for _, p in rows],
+                "gain": [float(s.gain or 0.0) for s, _ in rows],
+                "gain_field": field,
+                "closes": [
+                    codes[p] if presence and p >= 0 and codes[p] in failing[ind_id] else ""
+                    for _, p in rows
+                ],
+                "nearest_existing_m": np.nan,
+            },
+            columns=list(SITE_COLUMNS),
+        )
+        out.append(SuggestedSites(ind_id, table))
+    return out
