@@ -268,3 +268,9 @@ def test_a_project_round_trips_through_its_spec(tmp_path):
     assert back.boundaries_layer == "towns" and back.facilities[0].layer == "pts"
     again = Project.from_spec(p.to_spec(), indicator="T2-5")
     assert again.to_spec() == p.to_spec() and again.indicator == "T2-5"
+
+
+def test_spec_with_the_dask_engine_is_refused_plainly(folder):
+    spec = folder / "s.toml"
+    write_spec(AuditSpec(demo=True), spec)
+    assert main(["audit", "--spec", str(spec), "--engine", "dask", "-q"]) == 2

@@ -253,6 +253,10 @@ def apply_spec_file(ctx: click.Context, kw: dict[str, Any]) -> None:
             raise click.UsageError(
                 f"--spec 已声明输入，不能再给 {names} / --spec declares the inputs: drop {names}"
             )
+        if kw.get("engine", "local") != "local":
+            raise click.UsageError(
+                "--spec 目前只用于本机引擎 / --spec runs on the local engine (not yet --engine dask)"
+            )
         spec = load_spec(kw["spec"])
         changes: dict[str, Any] = {}
         for opt, name in _SCALAR_KEYS.items():
