@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from coverage_gis.catalog import load_catalog
 from coverage_gis.cli import main
@@ -227,3 +228,21 @@ def test_capacity_sites_for_beds_serve_at_most_their_beds(demo):
         suggest_sites(inputs, result, "A-4", model="mclp")
     with pytest.raises(InputError):
         suggest_sites(inputs, result, "A-2", model="capacitated_mclp")
+
+
+def test_township_points_as_candidates(demo):
+    """Without a planner's file and instead of the communities: one point surely inside
+    each 镇(街道), off the water; a presence gap gets its own township's point."""
+    inputs, result = demo
+    s = suggest_sites(inputs, result, "T2-5", candidate_source="townships")
+    failing = set(map(str, result.indicator("T2-5").failing))
+    assert set(s.table["closes"]) == failing - set(s.gaps_without_candidate)
+    assert (s.table["unit_code"] == s.table["closes"]).all()
+    assert s.table["site"].str.endswith("（镇街中心点）").all()
+    units = result.units.set_index("code")
+    for row in s.table.itertuples():
+        assert units.loc[row.unit_code, "geometry"].covers(shapely.Point(row.lon, row.lat))
+    a2 = suggest_sites(inputs, result, "A-2", n_new=3, candidate_source="townships")
+    assert len(a2.table) == 3 and a2.result.objective > 0
+    with pytest.raises(InputError):
+        suggest_sites(inputs, result, "T2-5", candidate_source="roads")

@@ -67,6 +67,14 @@ __all__ = ["site"]
     help="容量指标：每个新站点的容量（如床位数；默认现有设施的中位数）/ capacity of each new "
     "site for a capacity indicator (e.g. beds; default: the median of today's)",
 )
+@click.option(
+    "--candidate-source",
+    type=click.Choice(["communities", "townships"]),
+    default="communities",
+    show_default=True,
+    help="无候选点文件时：村/社区点或每个镇(街道)内一点 / without --candidates: community "
+    "points or one point inside each township",
+)
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="求解限时（秒）")
 @click.option(
     "--out",
@@ -129,6 +137,7 @@ def site(**kw: Any) -> None:
             candidates_file=cand_file,
             model=kw["model"],
             capacity=kw["capacity"],
+            candidate_source=kw["candidate_source"],
         )
         for i in kw["indicators"]
     ]

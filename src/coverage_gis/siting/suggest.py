@@ -104,6 +104,7 @@ def suggest_sites(
     candidates_file: str | None = None,
     model: str | None = None,
     capacity: float | None = None,
+    candidate_source: str = "communities",
 ) -> SiteSuggestion:
     """Suggest sites that close the gaps of ``indicator_id`` in ``result``.
 
@@ -140,11 +141,21 @@ def suggest_sites(
     capacity
         For a capacity indicator: the capacity of each new site (e.g. beds); default the
         median capacity of today's qualifying facilities.
+    candidate_source
+        Without ``candidates``: ``communities`` (the population's community points) or
+        ``townships`` (one point surely inside each 镇(街道), off the water).
     """
     from coverage_gis.access.euclidean import euclidean_pairs
     from coverage_gis.siting.candidates import candidates_from_points
     from coverage_gis.siting.models import lscp, mclp, p_median, presence_sites
 
+    if candidate_source not in ("communities", "townships"):
+        raise InputError(
+            f"未知候选点来源：{candidate_source}（可用：communities、townships）",
+            f"Unknown candidate source: {candidate_source} (communities or townships)",
+            column="--candidate-source",
+            value=candidate_source,
+        )
     known = (*ACCESS_MODELS, "capacitated_mclp")
     if model is not None and model not in known:
         raise InputError(
@@ -198,7 +209,15 @@ def suggest_sites(
     field = ind.access.population_field if ind.access is not None else _elderly(demand)
     weight = demand.weights[field].to_numpy(dtype=float)
     weight = np.where(np.isfinite(weight) & (weight > 0), weight, 0.0)
-    if candidates is None:
+    if candidates is None and candidate_source == "townships":
+        from coverage_gis.siting.candidates import unit_centroid_candidates
+
+        cands = unit_centroid_candidates(units, inputs.access.water)
+        all_lon, all_lat = np.full(len(units), np.nan), np.full(len(units), np.nan)
+        all_names = np.full(len(units), None, dtype=object)
+        all_lon[cands.index], all_lat[cands.index] = cands.lon, cands.lat
+        all_names[cands.index] = [f"{n}（镇街中心点）" for n in cands.names]
+    elif candidates is None:
         all_lon, all_lat = demand.lon, demand.lat
         all_names = np.asarray(demand.name, dtype=object)
         cands = candidates_from_points(
