@@ -29,6 +29,8 @@ def test_wheel_contains_assets_and_runs_demo_from_fresh_venv(tmp_path: Path) -> 
     for required in (
         "coverage_gis/resources/facility_types.toml",
         "coverage_gis/resources/catalogs/suzhou_14th_fyp.toml",
+        "coverage_gis/resources/vocabularies.toml",
+        "coverage_gis/resources/audit_spec.schema.json",
         "coverage_gis/data/boundaries/suzhou_townships_demo.geojson",
         "coverage_gis/data/facilities/suzhou_facilities_demo.xlsx",
     ):

@@ -58,6 +58,7 @@ from coverage_gis.findings import Finding, Findings
 from coverage_gis.names import match_unit_names, name_key
 from coverage_gis.results import AuditOptions, AuditResult, IndicatorResult
 from coverage_gis.schema import FUNCTIONAL_ZONE_KINDS, UNIT_COLUMNS, coerce_facilities
+from coverage_gis.vocabularies import vocabulary
 
 if TYPE_CHECKING:
     from coverage_gis.access.evaluate import AccessInputs
@@ -78,44 +79,12 @@ __all__ = [
     "service_reasons",
 ]
 
-#: Status values (normalised) meaning "not open yet".
-NOT_OPEN_STATUSES = frozenset(
-    {
-        "在建",
-        "筹建",
-        "规划",
-        "拟建",
-        "未建",
-        "建设中",
-        "待建",
-        "未开业",
-        "planned",
-        "underconstruction",
-    }
-)
+#: Status values (normalised) meaning "not open yet" (``resources/vocabularies.toml``).
+NOT_OPEN_STATUSES = vocabulary("status", "not_open")
 #: Status values meaning "no longer in service".
-CLOSED_STATUSES = frozenset(
-    {"停用", "已停用", "关闭", "已关闭", "撤销", "已撤销", "注销", "停业", "歇业", "closed"}
-)
+CLOSED_STATUSES = vocabulary("status", "closed")
 #: Status values meaning "in service".
-OPEN_STATUSES = frozenset(
-    {
-        "运营",
-        "运营中",
-        "已建成",
-        "建成",
-        "在用",
-        "正常",
-        "开放",
-        "营业",
-        "运行",
-        "已投用",
-        "投入使用",
-        "open",
-        "operating",
-        "inservice",
-    }
-)
+OPEN_STATUSES = vocabulary("status", "open")
 #: Why a facility row is not used, with bilingual labels.
 EXCLUSION_REASONS: dict[str, tuple[str, str]] = {
     "reader_error": ("行数据有错误", "row has an input error"),

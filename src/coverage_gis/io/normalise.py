@@ -59,6 +59,7 @@ from coverage_gis.io.coords import (
     parse_coordinate_values,
 )
 from coverage_gis.schema import TEXT_DTYPE, coerce_column, facility_frame
+from coverage_gis.vocabularies import vocabulary
 
 __all__ = [
     "MAX_ROW_FINDINGS",
@@ -81,26 +82,9 @@ SHOWN_ROW_FINDINGS = 100
 NOTE_RE = re.compile(
     r"^\s*(注|备注|说明|附注|数据来源|资料来源|填表|制表|审核|note)\s*[:：0-9一二三、.]", re.I
 )
-TRUE_WORDS = frozenset(
-    {
-        "是",
-        "达标",
-        "已达标",
-        "符合",
-        "标准化",
-        "y",
-        "yes",
-        "true",
-        "1",
-        "✓",
-        "√",
-        "省级标准",
-        "是(省级标准)",
-    }
-)
-FALSE_WORDS = frozenset(
-    {"否", "不达标", "未达标", "不符合", "n", "no", "false", "0", "✗", "×", "x"}
-)
+#: Flag words read as yes / no (``resources/vocabularies.toml``, normalised lower case).
+TRUE_WORDS = vocabulary("flag", "true")
+FALSE_WORDS = vocabulary("flag", "false")
 _NUM_JUNK = re.compile(r"[,，\s张个床㎡]|平方米|m2|m²", re.I)
 _DATE_RE = re.compile(
     r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
