@@ -15,7 +15,13 @@ from typing import Any
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options, run_local
+from coverage_gis.cli.audit import (
+    Steps,
+    evaluation_options,
+    input_options,
+    load_from_options,
+    run_local,
+)
 from coverage_gis.errors import InputError
 
 __all__ = ["access"]
@@ -142,7 +148,7 @@ def access(**kw: Any) -> None:
     from coverage_gis.export_safety import safe_frame
     from coverage_gis.export_tables import audit_to_dict
 
-    steps = _Steps(kw["quiet"])
+    steps = Steps(kw["quiet"])
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
     chosen = [i for i in catalog.indicators if i.kind == "access"]
@@ -164,7 +170,7 @@ def access(**kw: Any) -> None:
             "the catalogue has no access indicators: define one with --types and --threshold/--minutes"
         )
     catalog = dataclasses.replace(catalog, indicators=tuple(chosen))
-    inputs = _load(kw, steps)
+    inputs = load_from_options(kw, steps)
     result = run_local(kw, inputs, catalog, steps)
     steps("写出结果", "writing outputs")
     out: Path = kw["out"]

@@ -16,7 +16,7 @@ from coverage_gis.errors import InputError
 from coverage_gis.spec import FORMATS
 
 
-class _Steps:
+class Steps:
     """Console progress: one line per step on stderr, with the time of the slow ones."""
 
     def __init__(self, quiet: bool) -> None:
@@ -290,7 +290,9 @@ def apply_spec_file(ctx: click.Context, kw: dict[str, Any]) -> None:
             click.echo(f"审计规格 / audit spec: {written}", err=True)
 
 
-def _load(kw: dict[str, Any], steps: _Steps, *, locate_ahead: bool = True) -> Any:
+def load_from_options(kw: dict[str, Any], steps: Steps, *, locate_ahead: bool = True) -> Any:
+    """The inputs a command's options (or its ``--spec``) declare, read by
+    :func:`coverage_gis.spec.spec_inputs`."""
     from coverage_gis.spec import spec_inputs
 
     spec = spec_from_options(kw)
@@ -327,7 +329,7 @@ def _write_formats(
     return written
 
 
-def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps: _Steps) -> Any:
+def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps: Steps) -> Any:
     """``audit --engine dask``: the spatial assignment partitioned on a Dask cluster."""
     from coverage_gis.engine_dask import prepare_dask
     from coverage_gis.workflow import check_errors
@@ -363,7 +365,7 @@ def _partitioned(kw: dict[str, Any], formats: set[str] | None) -> bool:
     return all(Path(f).suffix.lower() in (".parquet", ".geoparquet") for f in files)
 
 
-def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: _Steps) -> Any:
+def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: Steps) -> Any:
     """``audit --engine dask`` on GeoParquet: every partition read and prepared on a worker."""
     import pyarrow.parquet as pq
 
@@ -457,7 +459,7 @@ def audit_options(kw: dict[str, Any]) -> Any:
     )
 
 
-def run_local(kw: dict[str, Any], inputs: Any, catalog: Any, steps: _Steps | None) -> Any:
+def run_local(kw: dict[str, Any], inputs: Any, catalog: Any, steps: Steps | None) -> Any:
     """The in-process audit of ``inputs`` on ``--as-of`` (default today) with the options."""
     from coverage_gis.workflow import run_audit
 
@@ -473,7 +475,7 @@ def run_local(kw: dict[str, Any], inputs: Any, catalog: Any, steps: _Steps | Non
 
 
 def evaluate_from_options(
-    kw: dict[str, Any], steps: _Steps, *, formats: set[str] | None = None
+    kw: dict[str, Any], steps: Steps, *, formats: set[str] | None = None
 ) -> Any:
     """Catalogue, inputs and evaluation options → :class:`AuditResult` (``audit`` and ``map``).
 
@@ -489,13 +491,15 @@ def evaluate_from_options(
     if _partitioned(kw, formats):
         return _run_dask_partitioned(kw, catalog, steps)
     # the Dask engine locates on the cluster: nothing to start locally
-    inputs = _load(kw, steps, locate_ahead=kw.get("engine") != "dask")
+    inputs = load_from_options(kw, steps, locate_ahead=kw.get("engine") != "dask")
     if kw.get("engine") == "dask":
         return _run_dask(inputs, catalog, kw, audit_options(kw), steps)
     return run_local(kw, inputs, catalog, steps)
 
 
-def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> tuple[Any, Any, Any]:
+def audit_with_plan(
+    kw: dict[str, Any], steps: Steps, *, baseline: bool = True
+) -> tuple[Any, Any, Any]:
     """The inputs, the audit of the real inputs (``None`` without ``baseline``) and the
     audit of the inputs plus ``--scenario`` (same options): the real rows are prepared once
     and the planned rows appended (:func:`coverage_gis.siting.scenario.evaluate_scenario`)."""
@@ -504,7 +508,7 @@ def _with_plan(kw: dict[str, Any], steps: _Steps, *, baseline: bool = True) -> t
     from coverage_gis.workflow import check_errors, prepare_audit
 
     catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps)
+    inputs = load_from_options(kw, steps)
     steps("读取规划方案", "reading the scenario")
     rows, found, described = read_scenario_file(kw["scenario"], encoding=kw["encoding"])
     check_errors(found, kw["allow_errors"])
@@ -531,7 +535,7 @@ def run_suggestions(
     kw: dict[str, Any],
     inputs: Any,
     result: Any,
-    steps: _Steps,
+    steps: Steps,
     indicators: Sequence[str] | None = None,
 ) -> list[Any]:
     """The suggestions of ``--suggest`` (none without it) for ``result``'s gaps."""
@@ -543,13 +547,13 @@ def run_suggestions(
     return suggest_for_gaps(inputs, result, indicators)
 
 
-def audit_with_inputs(kw: dict[str, Any], steps: _Steps) -> tuple[Any, Any]:
+def audit_with_inputs(kw: dict[str, Any], steps: Steps) -> tuple[Any, Any]:
     """The inputs and their in-process audit (what ``--suggest`` needs besides the result)."""
     from coverage_gis.catalog import load_catalog
 
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps)
+    inputs = load_from_options(kw, steps)
     return inputs, run_local(kw, inputs, catalog, steps)
 
 
@@ -612,14 +616,14 @@ def audit(**kw: Any) -> None:
 
     apply_spec_file(click.get_current_context(), kw)
     fmts = _parse_formats(kw["formats"])
-    steps = _Steps(kw["quiet"] or kw["as_json"])
+    steps = Steps(kw["quiet"] or kw["as_json"])
     plan = None
     sites: list[Any] = []
     for flag in ("scenario", "suggest"):
         if kw[flag] and kw["engine"] != "local":
             raise click.UsageError(f"--{flag} 只用于本机引擎 / --{flag} needs --engine local")
     if kw["scenario"] is not None:
-        inputs, result, plan = _with_plan(kw, steps)
+        inputs, result, plan = audit_with_plan(kw, steps)
         sites = run_suggestions(kw, inputs, result, steps)
     elif kw["suggest"]:
         inputs, result = audit_with_inputs(kw, steps)
@@ -687,9 +691,9 @@ def validate(**kw: Any) -> None:
     from coverage_gis.engine import prepare
     from coverage_gis.export_validation import format_findings, write_findings
 
-    steps = _Steps(kw["quiet"])
+    steps = Steps(kw["quiet"])
     catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps, locate_ahead=bool(kw["catalog_check"]))
+    inputs = load_from_options(kw, steps, locate_ahead=bool(kw["catalog_check"]))
     findings = inputs.findings
     accounting = None
     if kw["catalog_check"]:
@@ -729,7 +733,7 @@ def batch(job: Path, quiet: bool, allow_outside: bool) -> None:
     """
     from coverage_gis.batch import run_batch
 
-    steps = _Steps(quiet)
+    steps = Steps(quiet)
     summary = run_batch(job, progress=steps, allow_outside=allow_outside)
     steps.close()
     click.echo(summary)

@@ -9,9 +9,9 @@ import click
 
 from coverage_gis.cli import cli
 from coverage_gis.cli.audit import (
-    _Steps,
-    _with_plan,
+    Steps,
     audit_with_inputs,
+    audit_with_plan,
     evaluate_from_options,
     evaluation_options,
     input_options,
@@ -67,14 +67,14 @@ def map_cmd(**kw: Any) -> None:
     """输出离线交互式缺口地图 / Write the offline interactive gap map (one HTML file)."""
     from coverage_gis.mapexport import default_indicators, export_gap_map, export_static_map
 
-    steps = _Steps(kw["quiet"])
+    steps = Steps(kw["quiet"])
     for flag in ("scenario", "suggest"):
         if kw[flag] and kw.get("engine", "local") != "local":
             raise click.UsageError(f"--{flag} 只用于本机引擎 / --{flag} needs --engine local")
     sites: list[Any] = []
     if kw["scenario"] is not None:
         # the plan's map; suggestions, if asked for, close the gaps the plan leaves
-        inputs, _, result = _with_plan(kw, steps, baseline=False)
+        inputs, _, result = audit_with_plan(kw, steps, baseline=False)
         if not kw["title"]:
             name = Path(kw["scenario"]).name
             kw["title"] = f"规划方案 {name}：设施覆盖缺口图 / with the plan {name}"

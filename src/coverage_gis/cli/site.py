@@ -17,7 +17,13 @@ from typing import Any
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.cli.audit import _load, _Steps, evaluation_options, input_options, run_local
+from coverage_gis.cli.audit import (
+    Steps,
+    evaluation_options,
+    input_options,
+    load_from_options,
+    run_local,
+)
 
 __all__ = ["site"]
 
@@ -99,10 +105,10 @@ def site(**kw: Any) -> None:
     from coverage_gis.export_safety import safe_frame
     from coverage_gis.siting.suggest import suggest_sites
 
-    steps = _Steps(kw["quiet"])
+    steps = Steps(kw["quiet"])
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
-    inputs = _load(kw, steps)
+    inputs = load_from_options(kw, steps)
     result = run_local(kw, inputs, catalog, steps)
     candidates, cand_file = None, None
     if kw["candidates_path"] is not None:
