@@ -39,17 +39,18 @@ from coverage_gis.siting.models import (
     DEFAULT_TIME_LIMIT,
     SOLVER,
     SitingResult,
+    pair_arrays,
     solve_milp,
 )
 
 __all__ = ["capacitated_mclp"]
 
 
-def _pairs(p: Any) -> tuple[np.ndarray, np.ndarray]:
-    if hasattr(p, "demand") and hasattr(p, "facility"):
-        return np.asarray(p.demand, np.int64), np.asarray(p.facility, np.int64)
-    d, f = p[0], p[1]
-    return np.asarray(d, np.int64), np.asarray(f, np.int64)
+def _with_dist(p: Any) -> Any:
+    """A ``(demand, facility)`` pair tuple with zero distances (reach alone matters here)."""
+    if isinstance(p, tuple) and len(p) == 2:
+        return (p[0], p[1], np.zeros(len(np.asarray(p[0]))))
+    return p
 
 
 def capacitated_mclp(
@@ -110,14 +111,17 @@ def capacitated_mclp(
     if isinstance(n_new, bool) or int(n_new) != n_new or n_new < 0:
         raise InputError("n_new 应为非负整数", "n_new must be a non-negative integer", value=n_new)
     n_new = int(n_new)
-    cd, cf = _pairs(pairs)
-    k = int(n_candidates if n_candidates is not None else (cf.max() + 1 if len(cf) else 0))
+    cd, cf, _, k = pair_arrays(
+        _with_dist(pairs), len(w), n_candidates, "候选点对 / candidate pairs"
+    )
     cap = np.broadcast_to(np.asarray(capacity, dtype=float), (k,)).astype(float)
     if (cap < 0).any() or not np.isfinite(cap).all():
         raise InputError("新站点容量应为非负有限数", "new sites' capacity must be finite and >= 0")
     if existing is not None:
-        ed, ef = _pairs(existing)
         ecap = np.asarray(existing_capacity, dtype=float)
+        ed, ef, _, _ = pair_arrays(
+            _with_dist(existing), len(w), len(ecap), "现有设施对 / existing pairs"
+        )
         ecap = np.where(np.isfinite(ecap) & (ecap > 0), ecap, 0.0)
     else:
         ed, ef, ecap = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)

@@ -101,6 +101,7 @@ __all__ = [
     "lscp",
     "mclp",
     "p_median",
+    "pair_arrays",
     "pairs_within",
     "presence_sites",
 ]
@@ -333,6 +334,17 @@ def _as_pairs(cost: Any, n_demand: int, n_sites: int | None, what: str) -> _Pair
     first = np.ones(len(d), dtype=bool)
     first[1:] = (d[1:] != d[:-1]) | (s[1:] != s[:-1])
     return _Pairs(d[first], s[first], dist[first], m)
+
+
+def pair_arrays(
+    cost: Any, n_demand: int, n_sites: int | None, what: str
+) -> tuple[IntArray, IntArray, FloatArray, int]:
+    """Any accepted cost form (see the module docstring) as sorted unique
+    ``(demand, site, dist, n_sites)``, indices and distances checked, the shortest of
+    duplicate pairs kept — the normaliser of every model here, for models elsewhere
+    (:mod:`coverage_gis.siting.capacity`)."""
+    p = _as_pairs(cost, n_demand, n_sites, what)
+    return p.demand, p.site, p.dist, p.n_sites
 
 
 def _weights(weights: ArrayLike | None, n_demand: int | None) -> FloatArray:
