@@ -1286,7 +1286,8 @@ def qualification(result: AuditResult, indicator_id: str) -> pd.DataFrame:
     code = np.full(n, _Q_CODES.index("qualifies"), dtype=np.int8)
     code[~located] = _Q_CODES.index("not_located")
     code[~cond] = _Q_CODES.index("condition")
-    down = ~serving
+    # why not in service, only for the rows where that is the answer (used, of the type)
+    down = ~serving & typed & used
     if down.any():
         code[down] = _not_serving_codes(fac, down, result.as_of)
     code[~typed] = _Q_CODES.index("other_type")
