@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -52,6 +51,7 @@ from coverage_gis.gui.model import AuditSession
 from coverage_gis.gui.plan import placed_site, site_type_for, site_units
 from coverage_gis.gui.reporting import show_error
 from coverage_gis.gui.richtext import tooltip
+from coverage_gis.gui.tables import HeaderedTableModel
 from coverage_gis.gui.workers import TaskRunner
 from coverage_gis.siting.scenario import PlannedSite, Scenario
 
@@ -69,7 +69,7 @@ ORIGIN_LABELS = {
 _FILE_FILTER = " (*.csv *.txt *.tsv *.xlsx *.xlsm *.xls *.ods *.geojson *.gpkg *.shp *.kml);;* (*)"
 
 
-class ScenarioTableModel(QAbstractTableModel):
+class ScenarioTableModel(HeaderedTableModel):
     """The planned sites of the session's scenario, one row each.
 
     Columns (:attr:`COLUMNS`): 采纳 (check box), 名称, 类型 (catalogue name), 镇(街道)
@@ -133,18 +133,6 @@ class ScenarioTableModel(QAbstractTableModel):
     # -- Qt model -----------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.sites)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section] if section < len(self.headers) else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return section + 1
-        return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

@@ -31,6 +31,7 @@ __all__ = [
     "RAW_ROLE",
     "FacilitiesModel",
     "FindingsModel",
+    "HeaderedTableModel",
     "IndicatorTableModel",
     "UnitsTableModel",
     "fmt_value",
@@ -85,7 +86,9 @@ def indicator_row(r: IndicatorResult, county_code: str = "") -> dict[str, Any]:
     return {"value": value, "gap": gap, "met": met, "status": status}
 
 
-class _FrameModel(QAbstractTableModel):
+class HeaderedTableModel(QAbstractTableModel):
+    """A table model whose column headers are :attr:`headers` (rows numbered from 1)."""
+
     headers: list[str]
 
     def __init__(self) -> None:
@@ -105,7 +108,7 @@ class _FrameModel(QAbstractTableModel):
         return None
 
 
-class IndicatorTableModel(_FrameModel):
+class IndicatorTableModel(HeaderedTableModel):
     """The plan's indicator table, with a "with plan" column while a scenario counts.
 
     Columns are addressed by key (:attr:`COLUMNS`); the ``plan`` column (方案) exists only
@@ -312,7 +315,7 @@ def _met_text(met: bool | None) -> str:
     return "—" if met is None else (tr("✓ 达标", "✓ met") if met else tr("✗ 未达标", "✗ not met"))
 
 
-class UnitsTableModel(_FrameModel):
+class UnitsTableModel(HeaderedTableModel):
     """One row per 镇/街道 (filtered by county)."""
 
     def __init__(self) -> None:
@@ -390,7 +393,7 @@ class UnitsTableModel(_FrameModel):
         return str(value)
 
 
-class FindingsModel(_FrameModel):
+class FindingsModel(HeaderedTableModel):
     """The data issues of a result."""
 
     def __init__(self) -> None:
@@ -447,7 +450,7 @@ class FindingsModel(_FrameModel):
         ][index.column()]
 
 
-class FacilitiesModel(_FrameModel):
+class FacilitiesModel(HeaderedTableModel):
     """Every facility row read, with its assignment."""
 
     COLUMNS = (
