@@ -501,3 +501,23 @@ def test_spread_over_many_units_stays_within_the_total_point_budget():
     # a city's few units keep the fine grid (the budget does not bind)
     few = demand_from_units(units.iloc[:3], ("population",))
     assert pd.Series(few.unit_code).value_counts().min() > 2
+
+
+def test_one_point_per_unit_is_inside_its_unit_even_when_the_box_centre_is_not():
+    """Over the budget each unit keeps one point: inside the unit (a C-shaped unit's box
+    centre is outside it), carrying the unit's whole total."""
+    c_shape = shapely.Polygon(
+        [(120, 31), (120.1, 31), (120.1, 31.02), (120.02, 31.02), (120.02, 31.08),
+         (120.1, 31.08), (120.1, 31.1), (120, 31.1)]
+    )  # fmt: skip
+    square = shapely.box(120.2, 31, 120.3, 31.1)
+    units = gpd.GeoDataFrame(
+        {"code": ["c", "s"], "population": [1234.0, 50.0]},
+        geometry=[c_shape, square],
+        crs="EPSG:4326",
+    )
+    d = demand_from_units(units, ("population",), max_points=2)
+    assert list(d.unit_code) == ["c", "s"]
+    assert shapely.contains_xy(units.geometry.to_numpy(), d.lon, d.lat).all()
+    assert not shapely.contains_xy(c_shape, 120.05, 31.05)  # the box centre
+    np.testing.assert_allclose(d.weights["population"].to_numpy(), [1234.0, 50.0])

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage_gis._locate import locate_points
+from coverage_gis._locate import PointLocator, locate_points
 from coverage_gis.cli import main
 from coverage_gis.engine import audit
 from coverage_gis.io.facilities import _vector_facilities, read_facility_file
@@ -230,3 +230,60 @@ def test_load_inputs_locates_ahead_and_prepare_follows_later_edits(monkeypatch, 
     inputs.facilities.loc[row, ["lon", "lat"]] = [target.centroid.x, target.centroid.y]
     again = workflow.prepare_audit(inputs, catalog, allow_errors=True)
     assert again.unit_idx[row] == (first.unit_idx[row] + 1) % len(inputs.units)
+
+
+def test_locator_built_ahead_gives_the_same_assignment(monkeypatch, catalog):
+    """The units' locator is built while the facility files are read (from
+    ``_LOCATOR_AHEAD_UNITS`` units) and the facilities located with it: the same units,
+    shared-edge flags and accounting as locating from scratch."""
+    from coverage_gis import engine, workflow
+
+    data = Path(__file__).parent / "data"
+    built: list[int] = []
+    real = engine.unit_locator
+
+    def counting(units):
+        built.append(len(units))
+        return real(units)
+
+    monkeypatch.setattr(engine, "unit_locator", counting)
+    monkeypatch.setattr(workflow, "_LOCATOR_AHEAD_UNITS", 1)
+    ahead = workflow.load_inputs(data / "grid_units.geojson", [data / "gcj02_list.csv"])
+    assert built == [len(ahead.units)]  # built once, ahead of the (small) facility table
+    assert ahead.located is not None and ahead.located.matches(ahead.units, ahead.facilities)
+    monkeypatch.setattr(workflow, "_LOCATOR_AHEAD_UNITS", 10**9)
+    plain = workflow.load_inputs(
+        data / "grid_units.geojson", [data / "gcj02_list.csv"], locate_ahead=False
+    )
+    assert len(built) == 1 and plain.located is None
+    got = workflow.prepare_audit(ahead, catalog, allow_errors=True)
+    want = workflow.prepare_audit(plain, catalog, allow_errors=True)
+    np.testing.assert_array_equal(got.unit_idx, want.unit_idx)
+    pd.testing.assert_frame_equal(got.facilities, want.facilities)
+    pd.testing.assert_frame_equal(got.accounting, want.accounting)
+
+
+def test_point_locator_equals_locate_points_on_edges_and_holes():
+    """``PointLocator.build(...).locate`` is ``locate_points`` in two steps; one locator
+    answers several point sets, and from two threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ring = shapely.Polygon(
+        [(0, 0), (4, 0), (4, 4), (0, 4)], holes=[[(1, 1), (3, 1), (3, 3), (1, 3)]]
+    )
+    geoms = np.array([ring, shapely.box(4, 0, 8, 4), shapely.box(1, 1, 3, 3)], dtype=object)
+    rank = np.array([2, 0, 1])
+    rng = np.random.default_rng(5)
+    xs = [np.r_[rng.uniform(-1, 9, 3000), 4.0, 2.0, 1.0], rng.uniform(-1, 9, 500)]
+    ys = [np.r_[rng.uniform(-1, 5, 3000), 2.0, 2.0, 1.0], rng.uniform(-1, 5, 500)]
+    loc = PointLocator.build(geoms, rank)
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(loc.locate, xs, ys))
+    for (u, m), x, y in zip(got, xs, ys, strict=True):
+        wu, wm = locate_points(geoms, rank, x, y, workers=1)
+        np.testing.assert_array_equal(u, wu)
+        np.testing.assert_array_equal(m, wm)
+    u, m = got[0]
+    assert u[3000] == 1 and m[3000]  # x = 4 is on the shared edge: rank 0 wins
+    assert u[3001] == 2 and not m[3001]  # the hole's centre: only the inner box
+    assert u[3002] == 2 and m[3002]  # the hole's corner: on the ring and the inner box

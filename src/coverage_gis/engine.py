@@ -50,7 +50,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis._locate import locate_points
+from coverage_gis._locate import PointLocator, locate_points
 from coverage_gis._threads import pool as threads
 from coverage_gis.catalog import Catalog, Condition, Indicator, RatioTerm
 from coverage_gis.errors import InputError
@@ -74,9 +74,11 @@ __all__ = [
     "audit",
     "locate_ahead",
     "locate_facilities",
+    "locator_ahead",
     "prepare",
     "qualification",
     "service_reasons",
+    "unit_locator",
 ]
 
 #: Status values (normalised) meaning "not open yet" (``resources/vocabularies.toml``).
@@ -816,8 +818,24 @@ def _row_finding(fac: pd.DataFrame, rows: np.ndarray, **kw: Any) -> list[Finding
     return out
 
 
+def unit_locator(units: gpd.GeoDataFrame) -> PointLocator:
+    """The units' polygons ready for :func:`locate_facilities` (``locator=``): prepared
+    copies and their index, ties broken by the smallest unit code. ``units`` as there."""
+    return PointLocator.build(units.geometry.to_numpy(), _code_rank(units))
+
+
+def _code_rank(units: gpd.GeoDataFrame) -> np.ndarray:
+    """Each unit's rank by code (the tie-break on shared edges: the smallest code wins)."""
+    codes = units["code"].to_numpy().astype(str)
+    return np.argsort(np.argsort(codes, kind="stable"), kind="stable")
+
+
 def locate_facilities(
-    units: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray
+    units: gpd.GeoDataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    *,
+    locator: PointLocator | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Assign points to units by rule 1 of the module docstring.
 
@@ -827,6 +845,9 @@ def locate_facilities(
         Validated units (EPSG:4326), as in :attr:`PreparedAudit.units`.
     lon, lat
         WGS84 coordinates (rows with NaN get -1).
+    locator
+        :func:`unit_locator` of these very units, if already built (e.g. by
+        :func:`locator_ahead` while the facilities were read).
 
     Returns
     -------
@@ -842,12 +863,25 @@ def locate_facilities(
     multi = np.zeros(len(lon), dtype=bool)
     ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
     if len(ok) and len(units):
-        rank = np.argsort(
-            np.argsort(units["code"].to_numpy().astype(str), kind="stable"), kind="stable"
-        )
-        u, m = locate_points(units.geometry.to_numpy(), rank, lon[ok], lat[ok])
+        if locator is not None:
+            u, m = locator.locate(lon[ok], lat[ok])
+        else:
+            u, m = locate_points(units.geometry.to_numpy(), _code_rank(units), lon[ok], lat[ok])
         unit[ok], multi[ok] = u, m
     return unit, multi
+
+
+def locator_ahead(units: gpd.GeoDataFrame) -> Future[PointLocator]:
+    """Start :func:`unit_locator` on the engine's locating thread and return at once.
+
+    Readers call it as soon as the boundaries are read, so that the fixed cost of point
+    location (copying, preparing and indexing the outlines) overlaps the reading of the
+    facility file; pass the future to :func:`locate_ahead`. ``units`` must be in EPSG:4326
+    and not change afterwards.
+    """
+    if units.crs is None or not units.crs.equals("EPSG:4326"):
+        raise ValueError("locator_ahead needs units in EPSG:4326")
+    return threads("locate").submit(unit_locator, units)
 
 
 @dataclass(frozen=True)
@@ -880,21 +914,32 @@ class PendingLocation:
         return self.future.result()
 
 
-def locate_ahead(units: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> PendingLocation:
+def locate_ahead(
+    units: gpd.GeoDataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    *,
+    locator: Future[PointLocator] | None = None,
+) -> PendingLocation:
     """Start :func:`locate_facilities` on the engine's locating thread and return at once.
 
     Readers use it to overlap the point-in-polygon pass with their remaining work (checks
     of the boundaries, CRS suggestions) and with the type and name matching of
     :func:`prepare`: pass it to :func:`prepare` as ``located``, which waits for it only when
-    it needs the answer. ``units`` must be in EPSG:4326.
+    it needs the answer. ``units`` must be in EPSG:4326; ``locator`` is
+    :func:`locator_ahead` of the same units, when it was started.
     """
     if units.crs is None or not units.crs.equals("EPSG:4326"):
         raise ValueError("locate_ahead needs units in EPSG:4326")
     lon = np.array(lon, dtype=float)  # copies: the facility table may change afterwards
     lat = np.array(lat, dtype=float)
-    return PendingLocation(
-        units, lon, lat, threads("locate").submit(locate_facilities, units, lon, lat)
-    )
+
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        return locate_facilities(
+            units, lon, lat, locator=locator.result() if locator is not None else None
+        )
+
+    return PendingLocation(units, lon, lat, threads("locate").submit(run))
 
 
 def prepare(

@@ -51,6 +51,8 @@ Progress = Callable[[str, str], None]
 _SUGGEST_SAMPLE = 5_000
 #: Facility rows from which point location starts while the inputs are still being read.
 _LOCATE_AHEAD_ROWS = 50_000
+#: From this many units the locator is built while the facility files are read.
+_LOCATOR_AHEAD_UNITS = 2_000
 
 
 def _silent(_zh: str, _en: str) -> None:
@@ -140,6 +142,7 @@ def load_inputs(
         problems become error findings instead, so that every one is reported at once.
     """
     from coverage_gis.engine import locate_ahead as start_locating
+    from coverage_gis.engine import locator_ahead as start_locator
     from coverage_gis.io.boundaries import check_coverage, read_boundaries
     from coverage_gis.io.check_cache import cached_coverage_check
     from coverage_gis.schema import coerce_facilities, empty_facilities
@@ -171,6 +174,13 @@ def load_inputs(
         for fut in futures:
             fut.cancel()
         raise
+    # the fixed cost of point location (prepared copies of the outlines and their indexes)
+    # needs only the units: it is paid on the locating thread while the facilities are read
+    locator = (
+        start_locator(units)
+        if locate_ahead and len(units) >= _LOCATOR_AHEAD_UNITS  # read_boundaries gives EPSG:4326
+        else None
+    )
     boundaries_digest = file_sha256(boundaries)  # for the inputs and the check's cache key
     checking = threads("checks").submit(
         cached_coverage_check,
@@ -216,8 +226,13 @@ def load_inputs(
         else pd.concat([empty_facilities(), *frames], ignore_index=True)
     )
     located = (
-        start_locating(units, fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float))
-        if locate_ahead and len(fac) >= _LOCATE_AHEAD_ROWS and len(units)
+        start_locating(
+            units,
+            fac["lon"].to_numpy(dtype=float),
+            fac["lat"].to_numpy(dtype=float),
+            locator=locator,
+        )
+        if locate_ahead and (len(fac) >= _LOCATE_AHEAD_ROWS or locator is not None) and len(units)
         else None
     )
     suggestions = [

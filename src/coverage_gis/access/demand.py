@@ -646,7 +646,8 @@ def demand_from_units(
         Upper bound of the points of one unit.
     max_points
         Upper bound of all points together: with many units each gets at most
-        ``max_points // len(units)`` (at least one). A national table of 40,000 units would
+        ``max_points // len(units)`` (at least one; with one, each unit's representative
+        point, ``shapely.point_on_surface``). A national table of 40,000 units would
         otherwise spread tens of millions of points, and every access indicator's pairs
         with them (measured: out of memory at 40,000 units × 1,000,000 facilities).
 
@@ -700,7 +701,9 @@ def demand_from_units(
     ky = np.full(len(idx), _M_PER_DEG_LAT)
     area = shapely.area(wgs[idx]) * kx * ky
     spacing = np.maximum(spacing_m, np.sqrt(area / max_points_per_unit))
-    todo = np.arange(len(idx))
+    # one point per unit (a national table over the point budget): the representative
+    # point, without laying grids over detailed outlines only to keep one point of each
+    todo = np.arange(len(idx)) if max_points_per_unit > 1 else np.zeros(0, dtype=np.int64)
     got: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     while len(todo):
         o, x, y = _grid_points(wgs[idx[todo]], spacing[todo] / kx[todo], spacing[todo] / ky[todo])
