@@ -62,22 +62,6 @@ def test_engine_cli_and_exports_run_without_loading_qt_or_folium():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-#: Private names still imported across modules (issue 15 debt, to be made public or moved):
-#: the test fails on any new one, and on an entry that is no longer needed.
-_PRIVATE_IMPORTS_LEFT = {
-    ("coverage_gis.cli.access", "coverage_gis.export_tables", "_fmt"),
-    ("coverage_gis.cli.access", "coverage_gis.export_tables", "_pad"),
-    ("coverage_gis.cli.access", "coverage_gis.export_tables", "_width"),
-    ("coverage_gis.engine_partitioned", "coverage_gis.engine", "_as_date"),
-    ("coverage_gis.engine_dask", "coverage_gis.engine", "_validate_units"),
-    ("coverage_gis.io.population", "coverage_gis.io.facilities", "_MAX_HEADER_SCAN"),
-    ("coverage_gis.io.population", "coverage_gis.io.facilities", "_blank"),
-    ("coverage_gis.io.population", "coverage_gis.io.facilities", "_find_header"),
-    ("coverage_gis.io.population", "coverage_gis.io.facilities", "_half_coordinates"),
-    ("coverage_gis.io.geoparquet", "coverage_gis.io.facilities", "_named_fields"),
-}
-
-
 def test_no_new_private_names_imported_across_modules():
     src = Path(__file__).resolve().parents[1] / "src"
     found = set()
@@ -96,5 +80,54 @@ def test_no_new_private_names_imported_across_modules():
                     )
                     if private and not inside:
                         found.add((mod, node.module, alias.name))
-    assert found - _PRIVATE_IMPORTS_LEFT == set(), "new private imports across modules"
-    assert _PRIVATE_IMPORTS_LEFT - found == set(), "an allowed entry is gone: remove it"
+    assert found == set(), "private names imported across modules: make them public or move them"
+
+
+def _language_tests(tree: ast.AST) -> list[int]:
+    """Lines comparing something with the literal ``"zh"`` or ``"en"`` (``lang == "zh"``,
+    ``tr("zh", "en") == "zh"``), or choosing ``[0 if …]`` of a pair."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and any(
+            isinstance(op, ast.Eq | ast.NotEq) for op in node.ops
+        ):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(c, ast.Constant) and c.value in ("zh", "en") for c in sides):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_one_bilingual_mechanism():
+    """Languages are chosen only in :mod:`coverage_gis.text` (``pick``, ``named``,
+    ``as_lang``; ``gui.i18n.tr`` and ``Finding.message`` call it): no module tests the
+    language itself."""
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).as_posix()
+        if rel == "text.py":
+            continue
+        for line in _language_tests(ast.parse(path.read_text(encoding="utf-8"))):
+            offenders.append(f"{rel}:{line}")
+    assert offenders == []
+    # the rule finds what it forbids
+    assert _language_tests(ast.parse('x = a if lang == "zh" else b')) == [1]
+    assert _language_tests(ast.parse('y = lang != "en"')) == [1]
+    assert _language_tests(ast.parse("z = pick(pair, lang)")) == []
+
+
+def test_text_picks_and_formats():
+    from coverage_gis.findings import Finding
+    from coverage_gis.text import Text, as_lang, display_width, format_value, pad, pick
+
+    assert pick(("中", "en"), "en") == "en" and pick(("中", "en"), "zh") == "中"
+    assert as_lang("en") == "en" and as_lang("fr") == "zh"
+    assert Text("目标", "target").both() == "目标 / target"
+    f = Finding("info", "c", "中文", "English")
+    assert f.message("zh") == "中文" and f.message("en") == "English"
+    assert format_value(None, "%") == "—" and format_value(float("nan"), "个") == "—"
+    assert format_value(81.818, "%") == "81.8%"
+    assert (
+        format_value(1200, "张") == "1,200" and format_value(1200, "张", grouping=False) == "1200"
+    )
+    assert format_value(3.14159, "张/千人") == "3.14"
+    assert display_width("苏州ab") == 6 and pad("苏州", 6) == "苏州  "

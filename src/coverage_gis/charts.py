@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.results import AuditResult
+from coverage_gis.text import format_value
 
 __all__ = [
     "CHART_COLORS",
@@ -67,12 +68,6 @@ def default_chart_indicators(result: AuditResult) -> list[str]:
         and r.indicator.level in ("township", "county")
         and r.by_county is not None
     ]
-
-
-def _fmt(value: float, unit: str) -> str:
-    if unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:.2f}" if not float(value).is_integer() else f"{value:.0f}"
 
 
 def indicator_county_chart(
@@ -175,7 +170,7 @@ def indicator_county_chart(
                 [],
                 color=CHART_COLORS["target"],
                 linestyle="--",
-                label=f"目标 target {op}{_fmt(ind.target, ind.unit)}",
+                label=f"目标 target {op}{format_value(ind.target, ind.unit, grouping=False)}",
             ),
         ]
         ax.legend(handles=handles, loc="upper center", ncol=3, fontsize=8, frameon=False)
@@ -183,9 +178,9 @@ def indicator_county_chart(
             if not np.isfinite(v):
                 label = "—"
             elif township:
-                label = f"{_fmt(v, ind.unit)}\n{int(rec['numerator'])}/{int(rec['denominator'])}"
+                label = f"{format_value(v, ind.unit, grouping=False)}\n{int(rec['numerator'])}/{int(rec['denominator'])}"
             else:
-                label = _fmt(v, ind.unit)
+                label = format_value(v, ind.unit, grouping=False)
             ax.annotate(
                 label,
                 xy=(xi, v if np.isfinite(v) else 0.0),

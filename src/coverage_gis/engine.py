@@ -71,6 +71,7 @@ __all__ = [
     "QUALIFICATION_REASONS",
     "PendingLocation",
     "PreparedAudit",
+    "as_date",
     "audit",
     "locate_ahead",
     "locate_facilities",
@@ -79,6 +80,7 @@ __all__ = [
     "qualification",
     "service_reasons",
     "unit_locator",
+    "validate_units",
 ]
 
 #: Status values (normalised) meaning "not open yet" (``resources/vocabularies.toml``).
@@ -138,7 +140,15 @@ def _county_stem(value: object) -> str:
     return key
 
 
-def _validate_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def validate_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The units as the engine uses them: a copy in EPSG:4326 with a fresh index and
+    stripped codes.
+
+    Raises
+    ------
+    InputError
+        For missing columns, a missing CRS, duplicate unit codes or units without geometry.
+    """
     missing = [c for c in UNIT_COLUMNS if c not in units.columns]
     if missing:
         raise InputError(
@@ -317,7 +327,7 @@ class PreparedAudit:
     def in_service(self, as_of: dt.date) -> np.ndarray:
         """Boolean mask of facility rows that qualify as in service on ``as_of``."""
         if self.served_dates is not None and self.served is not None:
-            day_ = _as_date(as_of)
+            day_ = as_date(as_of)
             if day_ not in self.served_dates:
                 raise ValueError(
                     f"this partitioned audit was prepared for {', '.join(map(str, self.served_dates))}, "
@@ -350,7 +360,7 @@ class PreparedAudit:
             Overrides the options given to :func:`prepare` (manual values may change
             between evaluations; ``include_functional_zones`` too).
         """
-        as_of = _as_date(as_of)
+        as_of = as_date(as_of)
         opts = options or self.options
         units = self.units.copy()
         units["counted"] = _counted_mask(units, opts.include_functional_zones)
@@ -768,7 +778,9 @@ def _finish_by_county(by: pd.DataFrame, ind: Indicator, *, scale: float) -> None
     by["met"] = met
 
 
-def _as_date(value: dt.date | str) -> dt.date:
+def as_date(value: dt.date | str) -> dt.date:
+    """An evaluation date from a date, a datetime or ``YYYY-MM-DD`` text (bilingual
+    :class:`InputError` otherwise)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -982,7 +994,7 @@ def prepare(
     if isinstance(located, PendingLocation):
         located = located if located.matches(units, facilities) else None
     opts = options or AuditOptions()
-    units = _validate_units(units)
+    units = validate_units(units)
     schematic = bool(
         "schematic" in units.columns and units["schematic"].fillna(False).astype(bool).any()
     )
@@ -1303,7 +1315,9 @@ QUALIFICATION_REASONS: dict[str, tuple[str, str]] = {
 _Q_CODES = list(QUALIFICATION_REASONS)
 
 
-def qualification(result: AuditResult, indicator_id: str) -> pd.DataFrame:
+def qualification(
+    result: AuditResult, indicator_id: str, rows: np.ndarray | None = None
+) -> pd.DataFrame:
     """Per facility row of ``result``: does it count for the indicator, and if not, why.
 
     The rules are the engine's own (the status classes and dates :meth:`PreparedAudit.
@@ -1318,8 +1332,10 @@ def qualification(result: AuditResult, indicator_id: str) -> pd.DataFrame:
         :data:`QUALIFICATION_REASONS`, the first rule the row fails; ``qualifies`` when it
         counts). A row's reason checks, in order: excluded (reading, type or location —
         see ``excluded_reason``), other type, not in service (why), conditions, location.
+        With ``rows`` (positions in ``result.facilities``), only those rows, e.g. one
+        township's in the desktop app's detail panel.
     """
-    fac = result.facilities
+    fac = result.facilities if rows is None else result.facilities.iloc[np.asarray(rows)]
     ind = result.indicator(indicator_id).indicator
     n = len(fac)
     used = fac["used"].to_numpy(dtype=bool)

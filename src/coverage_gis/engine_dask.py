@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis.catalog import Catalog
-from coverage_gis.engine import PreparedAudit, _validate_units, prepare
+from coverage_gis.engine import PreparedAudit, prepare, validate_units
 from coverage_gis.findings import Findings
 from coverage_gis.results import AuditOptions, AuditResult
 
@@ -287,7 +287,7 @@ def prepare_dask(
     partitioning
         How the facilities are spatially partitioned (see :func:`locate_dask`).
     """
-    valid_units = _validate_units(units)
+    valid_units = validate_units(units)
     row_ok = facilities["row_error"].isna().to_numpy() if "row_error" in facilities else None
     lon = pd.to_numeric(facilities["lon"], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(facilities["lat"], errors="coerce").to_numpy(dtype=float)

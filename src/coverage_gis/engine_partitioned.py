@@ -329,10 +329,10 @@ def merge_pieces(
 
 def evaluation_dates(dates: Sequence[dt.date | str] | dt.date | str) -> tuple[dt.date, ...]:
     """The distinct evaluation dates of a partitioned audit, in order (at most 62)."""
-    from coverage_gis.engine import _as_date
+    from coverage_gis.engine import as_date
 
     items = [dates] if isinstance(dates, dt.date | str) else list(dates)
-    out = tuple(dict.fromkeys(_as_date(d) for d in items))
+    out = tuple(dict.fromkeys(as_date(d) for d in items))
     if not out or len(out) > MAX_DATES:
         raise ValueError(f"a partitioned audit needs 1 to {MAX_DATES} evaluation dates")
     return out

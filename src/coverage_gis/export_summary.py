@@ -22,6 +22,7 @@ from coverage_gis import __version__
 from coverage_gis._paths import data_path
 from coverage_gis.export_safety import bidi_isolate
 from coverage_gis.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
+from coverage_gis.text import format_value
 
 __all__ = [
     "MAX_UNITS_LISTED",
@@ -39,14 +40,6 @@ MAX_UNITS_LISTED = 8
 TOP_COUNTIES = 3
 _OPS = {">=": "≥", "<=": "≤", "=": "="}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
-
-
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:,.2f}" if not float(value).is_integer() else f"{value:,.0f}"
 
 
 @dataclass
@@ -129,9 +122,9 @@ def summary_data(result: AuditResult) -> SummaryData:
             _Unmet(
                 id=ind.id,
                 name=ind.name_zh,
-                value=_fmt(r.value, ind.unit),
-                target=f"{_OPS[ind.operator]}{_fmt(ind.target, ind.unit)}",
-                gap=_fmt(r.gap, ind.unit),
+                value=format_value(r.value, ind.unit),
+                target=f"{_OPS[ind.operator]}{format_value(ind.target, ind.unit)}",
+                gap=format_value(r.gap, ind.unit),
                 n_failing=len(r.failing),
                 level=level,
                 failing_names=names,

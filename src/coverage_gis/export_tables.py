@@ -38,6 +38,7 @@ import pandas as pd
 from coverage_gis import __version__
 from coverage_gis.export_safety import safe_frame, terminal_safe
 from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult
+from coverage_gis.text import display_width, format_value, named, pad, pick
 
 __all__ = [
     "INDICATOR_CSV_COLUMNS",
@@ -188,84 +189,77 @@ def write_outputs(result: AuditResult, out_dir: str | Path, formats: set[str]) -
     return written
 
 
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    if unit == "%":
-        return f"{value:.1f}%"
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
-
-
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
 def format_indicator_table(result: AuditResult, *, lang: str = "zh") -> str:
     """The indicator table in the plan's format, aligned for a terminal (CJK-aware).
 
     Control characters in names are shown as escapes (:func:`terminal_safe`).
     """
-    zh = lang == "zh"
-    head = (
-        ["编号", "指标名称", "单位", "2020基准", "2025目标", "当前值", "差距", "属性", "是否达标"]
-        if zh
-        else ["id", "indicator", "unit", "2020", "target", "value", "gap", "type", "met"]
+    head = pick(
+        (
+            [
+                "编号",
+                "指标名称",
+                "单位",
+                "2020基准",
+                "2025目标",
+                "当前值",
+                "差距",
+                "属性",
+                "是否达标",
+            ],
+            ["id", "indicator", "unit", "2020", "target", "value", "gap", "type", "met"],
+        ),
+        lang,
     )
     rows = [head]
     for r in result.indicators:
         ind = r.indicator
         op = {">=": "≥", "=": "=", "<=": "≤"}[ind.operator]
         if r.status == "manual_missing":
-            value, met = (MANUAL_PENDING_ZH if zh else MANUAL_PENDING_EN), "—"
+            value, met = pick((MANUAL_PENDING_ZH, MANUAL_PENDING_EN), lang), "—"
         else:
-            value = _fmt(r.value, ind.unit)
+            value = format_value(r.value, ind.unit)
             met = (
                 "—"
                 if r.met is None
-                else (
-                    ("✓ 达标" if zh else "✓ met") if r.met else ("✗ 未达标" if zh else "✗ not met")
-                )
+                else pick(("✓ 达标", "✓ met") if r.met else ("✗ 未达标", "✗ not met"), lang)
             )
         rows.append(
             [
                 ind.id,
-                ind.name_zh if zh else ind.name_en,
+                named(ind, lang),
                 ind.unit,
-                _fmt(ind.baseline, ind.unit) if ind.baseline is not None else "—",
-                f"{op}{_fmt(ind.target, ind.unit)}",
+                format_value(ind.baseline, ind.unit),
+                f"{op}{format_value(ind.target, ind.unit)}",
                 value,
-                _fmt(r.gap, ind.unit) if r.gap else ("0" if r.gap == 0 else "—"),
-                ind.attribute_zh if zh else ind.attribute,
+                format_value(r.gap, ind.unit) if r.gap else ("0" if r.gap == 0 else "—"),
+                pick((ind.attribute_zh, ind.attribute), lang),
                 met,
             ]
         )
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(head))]
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(head))]
     lines = [
-        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+        "  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    title = (
-        f"{result.catalog.name_zh} — 评估日期 {result.as_of.isoformat()}"
-        if zh
-        else f"{result.catalog.name_en} — as of {result.as_of.isoformat()}"
+    title = pick(
+        (
+            f"{result.catalog.name_zh} — 评估日期 {result.as_of.isoformat()}",
+            f"{result.catalog.name_en} — as of {result.as_of.isoformat()}",
+        ),
+        lang,
     )
     acc = result.accounting
     used, read = int(acc["rows_used"].sum()), int(acc["rows_read"].sum())
-    foot = (
-        f"设施行：读取 {read}，计入 {used}，排除 {read - used}；数据问题 {len(result.findings)} 条"
-        f"（错误 {result.findings.count('error')}，警告 {result.findings.count('warning')}）"
-        if zh
-        else f"facility rows: read {read}, used {used}, excluded {read - used}; "
-        f"{len(result.findings)} data issues ({result.findings.count('error')} errors, "
-        f"{result.findings.count('warning')} warnings)"
+    errors, warnings = result.findings.count("error"), result.findings.count("warning")
+    foot = pick(
+        (
+            f"设施行：读取 {read}，计入 {used}，排除 {read - used}；数据问题 {len(result.findings)} 条"
+            f"（错误 {errors}，警告 {warnings}）",
+            f"facility rows: read {read}, used {used}, excluded {read - used}; "
+            f"{len(result.findings)} data issues ({errors} errors, {warnings} warnings)",
+        ),
+        lang,
     )
     note = (
         ["示意边界，非法定界线 / schematic boundaries, not legal boundaries"]

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from coverage_gis.text import pick
+
 __all__ = ["FINDING_COLUMNS", "Finding", "Findings", "Severity"]
 
 Severity = Literal["error", "warning", "info"]
@@ -52,6 +54,10 @@ class Finding:
     value: Any = None
     suggestion: str | None = None
     count: int = 1
+
+    def message(self, lang: str) -> str:
+        """The message in ``lang`` (see :func:`coverage_gis.text.pick`)."""
+        return pick((self.message_zh, self.message_en), lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the finding as a plain dict (JSON-friendly values)."""

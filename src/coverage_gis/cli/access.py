@@ -74,13 +74,14 @@ def _adhoc_indicator(kw: dict[str, Any], catalog: Any) -> Any:
 
 
 def _summary(result: Any, lang: str) -> str:
-    from coverage_gis.export_tables import _fmt, _pad, _width
+    from coverage_gis.text import display_width, format_value, named, pad, pick
 
-    zh = lang == "zh"
-    head = (
-        ["编号", "指标", "可达范围", "人口来源", "覆盖人口", "总人口", "当前值", "目标"]
-        if zh
-        else ["id", "indicator", "reach", "demand", "within reach", "total", "value", "target"]
+    head = pick(
+        (
+            ["编号", "指标", "可达范围", "人口来源", "覆盖人口", "总人口", "当前值", "目标"],
+            ["id", "indicator", "reach", "demand", "within reach", "total", "value", "target"],
+        ),
+        lang,
     )
     rows = [head]
     for r in result.indicators:
@@ -91,19 +92,17 @@ def _summary(result: Any, lang: str) -> str:
         rows.append(
             [
                 r.indicator.id,
-                r.indicator.name_zh if zh else r.indicator.name_en,
-                rule.reach_label[0 if zh else 1],
+                named(r.indicator, lang),
+                pick(rule.reach_label, lang),
                 Path(r.access.demand_source).name if r.access is not None else "—",
                 "—" if r.numerator is None or fca else f"{r.numerator:,.0f}",
                 "—" if r.denominator is None else f"{r.denominator:,.0f}",
-                _fmt(r.value, r.indicator.unit),
-                _fmt(r.indicator.target, r.indicator.unit),
+                format_value(r.value, r.indicator.unit),
+                format_value(r.indicator.target, r.indicator.unit),
             ]
         )
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(head))]
-    return "\n".join(
-        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)) for row in rows
-    )
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)) for row in rows)
 
 
 @cli.command("access")

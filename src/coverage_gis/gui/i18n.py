@@ -1,4 +1,5 @@
-"""The one translation mechanism of the desktop app: ``tr(zh, en)``.
+"""The desktop app's language: ``tr(zh, en)``, the package's one bilingual mechanism
+(:mod:`coverage_gis.text`) with the app's current language.
 
 Every user-facing string of the GUI is written in Chinese and English at the call site and
 passed through :func:`tr`, which returns the text of the current language. Chinese is the
@@ -7,10 +8,12 @@ default; English is chosen in the settings (stored as ``ui/lang``). Plain Python
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "language", "pick", "set_language", "tr"]
+from typing import Any
 
-#: Supported UI languages.
-LANGUAGES = ("zh", "en")
+from coverage_gis import text
+from coverage_gis.text import LANGUAGES
+
+__all__ = ["LANGUAGES", "language", "named", "pick", "set_language", "tr"]
 
 _lang = "zh"
 
@@ -28,9 +31,14 @@ def language() -> str:
 
 def tr(zh: str, en: str) -> str:
     """Return ``zh`` or ``en`` according to the current language."""
-    return zh if _lang == "zh" else en
+    return text.pick((zh, en), _lang)
 
 
 def pick(pair: tuple[str, str]) -> str:
     """:func:`tr` for a ``(zh, en)`` tuple, e.g. an entry of ``FIELD_LABELS``."""
-    return tr(pair[0], pair[1])
+    return text.pick(pair, _lang)
+
+
+def named(obj: Any) -> str:
+    """The ``name_zh``/``name_en`` of a catalogue entry in the current language."""
+    return text.named(obj, _lang)

@@ -72,6 +72,7 @@ from coverage_gis.gui.tables import (
 from coverage_gis.gui.workers import TaskRunner
 from coverage_gis.results import AuditOptions, AuditResult
 from coverage_gis.siting.scenario import suggested_layer
+from coverage_gis.text import as_lang
 from coverage_gis.workflow import demo_access_paths, demo_boundaries_path, demo_facilities_paths
 
 __all__ = ["MainWindow"]
@@ -812,11 +813,7 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         files = [Path(i["path"]).name for i in result.inputs]
-        self.files_label.setText(
-            tr("文件：", "Files: ") + "，".join(files)
-            if language() == "zh"
-            else "Files: " + ", ".join(files)
-        )
+        self.files_label.setText(tr("文件：", "Files: ") + tr("，", ", ").join(files))
         self.files_label.setToolTip(tooltip("\n".join(str(i["path"]) for i in result.inputs)))
         acc = result.accounting
         read = int(acc["rows_read"].sum()) if len(acc) else 0
@@ -1120,11 +1117,7 @@ class MainWindow(QMainWindow):
                 return path
             from coverage_gis.mapexport import export_static_map
 
-            return Path(
-                export_static_map(
-                    result, path, indicator=indicator, lang="en" if lang == "en" else "zh"
-                )
-            )
+            return Path(export_static_map(result, path, indicator=indicator, lang=as_lang(lang)))
 
         self.runner.start(
             work, title=tr("导出 PNG 地图", "Exporting the PNG map"), on_done=self._export_done

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from coverage_gis.gui.reporting import logger
 from coverage_gis.results import AuditResult
+from coverage_gis.text import as_lang
 
 __all__ = ["MapBridge", "MapView", "write_map_html"]
 
@@ -67,7 +68,7 @@ def write_map_html(
             indicators=map_indicators(result, indicator),
             basemap=basemap,
             title=title,
-            lang="en" if lang == "en" else "zh",
+            lang=as_lang(lang),
             sites=sites,
         )
     )
@@ -84,7 +85,7 @@ def map_patch(
     with the same ``indicators`` order and ``sites`` (worker-safe: no Qt)."""
     from coverage_gis.mapexport import map_update
 
-    return map_update(result, indicators, lang="en" if lang == "en" else "zh", sites=sites)
+    return map_update(result, indicators, lang=as_lang(lang), sites=sites)
 
 
 def _qwebchannel_js() -> str:

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding
-from coverage_gis.gui.i18n import tr
+from coverage_gis.gui.i18n import named, tr
 from coverage_gis.gui.model import AuditSession
 from coverage_gis.gui.plan import placed_site, site_type_for, site_units
 from coverage_gis.gui.reporting import show_error
@@ -115,9 +115,7 @@ class ScenarioTableModel(HeaderedTableModel):
                 else dict(zip(units["code"].astype(str), units["name"].astype(str), strict=True))
             )
         cat = s.catalog
-        self._type_names = (
-            {ft.code: tr(ft.name_zh, ft.name_en) for ft in cat.facility_types} if cat else {}
-        )
+        self._type_names = {ft.code: named(ft) for ft in cat.facility_types} if cat else {}
         located = site_units(s.scenario, s.scenario_result, units, self._located)
         if len(sites) != len(self.sites):
             self.beginResetModel()

@@ -21,7 +21,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from coverage_gis.engine import EXCLUSION_REASONS
 from coverage_gis.findings import Finding
-from coverage_gis.gui.i18n import tr
+from coverage_gis.gui.i18n import named, tr
 from coverage_gis.gui.plan import fmt_change
 from coverage_gis.gui.richtext import tooltip
 from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult, IndicatorResult
@@ -275,7 +275,7 @@ class IndicatorTableModel(HeaderedTableModel):
         if key == "id":
             return ind.id
         if key == "name":
-            return ind.name_zh if tr("zh", "en") == "zh" else ind.name_en
+            return named(ind)
         if key == "unit":
             return ind.unit
         if key == "baseline":
@@ -349,7 +349,7 @@ class UnitsTableModel(HeaderedTableModel):
             t.insert(5, "covered", covered)
             self.frame = t
             self.type_codes = list(result.catalog.type_codes)
-            names = {ft.code: tr(ft.name_zh, ft.name_en) for ft in result.catalog.facility_types}
+            names = {ft.code: named(ft) for ft in result.catalog.facility_types}
             self.headers = [
                 tr("代码", "Code"),
                 tr("名称", "Name"),

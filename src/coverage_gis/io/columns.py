@@ -4,6 +4,8 @@ Planners name the same column many ways (经度 / 东经 / lng / lon / x). :data
 each normalised field of :mod:`coverage_gis.schema` to the header texts that mean it;
 :func:`recognise_columns` picks one source column per field. An explicit mapping (CLI
 ``--column field=header`` or a TOML file with a ``[columns]`` table) always wins.
+:func:`find_header` finds the header row of a table under its title rows (merged header
+cells over two rows, a row of units under it); the facility and population readers share it.
 """
 
 from __future__ import annotations
@@ -11,16 +13,25 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from coverage_gis.errors import InputError
+from coverage_gis.findings import Finding, Findings
 
 __all__ = [
     "FIELD_LABELS",
+    "MAX_HEADER_SCAN",
     "SYNONYMS",
+    "blank_cell",
+    "drop_half_coordinates",
+    "find_header",
     "header_key",
     "load_column_mapping",
+    "named_fields",
     "parse_column_options",
     "recognise_columns",
 ]
@@ -350,3 +361,151 @@ def load_column_mapping(path: str | Path) -> dict[str, str]:
             file=str(p),
         )
     return dict(cols)
+
+
+# --------------------------------------------------------------- header rows of tables
+
+#: Rows looked at for the header of a table (title rows, multi-row headers).
+MAX_HEADER_SCAN = 20
+
+
+def blank_cell(v: Any) -> bool:
+    """Whether a cell as read is empty: None, NaN or only whitespace."""
+    return (
+        v is None
+        or (isinstance(v, float) and np.isnan(v))
+        or (isinstance(v, str) and not v.strip())
+    )
+
+
+_UNIT_ROW = re.compile(
+    r"^[（(\[【]?\s*(度|°|米|m|张|个|床|人|户|平方米|㎡|m2|年|年月|年月日|是/否|yyyy-mm-dd|"
+    r"单位[:：]?.*|wgs84|gcj02|bd09|cgcs2000)\s*[)）\]】]?$",
+    re.I,
+)
+_MAX_HEADER_ROWS = 3
+
+
+def _header_like(row: list[Any]) -> bool:
+    """A row that can be part of a header: no numbers, dates or numeric text in it."""
+    for v in row:
+        if blank_cell(v):
+            continue
+        if not isinstance(v, str):
+            return False
+        try:
+            float(v.replace(",", ""))
+        except ValueError:
+            continue
+        return False
+    return True
+
+
+def _is_unit_row(row: list[Any]) -> bool:
+    """A row under the header that only gives units, e.g. ``(度) (度) (张)``."""
+    filled = [v for v in row if not blank_cell(v)]
+    return bool(filled) and all(isinstance(v, str) and _UNIT_ROW.match(v.strip()) for v in filled)
+
+
+def _combine(
+    upper: list[Any], lower: list[Any], score: Callable[[Sequence[Any]], int] = score_header
+) -> list[Any]:
+    """Header cells of two rows: a recognised lower cell names its column, else the upper."""
+    width = max(len(upper), len(lower))
+    return [
+        (lower[c] if c < len(lower) and not blank_cell(lower[c]) and score([lower[c]]) else None)
+        or (upper[c] if c < len(upper) else None)
+        for c in range(width)
+    ]
+
+
+def find_header(
+    rows: list[list[Any]],
+    mapped: Iterable[str] = (),
+    score_cells: Callable[[Sequence[Any]], int] = score_header,
+) -> tuple[int, list[Any]] | None:
+    """Return (index of the last header row, merged header cells) or None.
+
+    Only the first :data:`MAX_HEADER_SCAN` rows are looked at.
+
+    The header is the block of one to three rows (within the first rows) naming the most
+    known fields once combined column by column (multi-row headers, merged or not); ties go
+    to fewer rows, then to the earlier block. Every row of a block after its first must
+    itself name at least two fields and hold no numbers, so that a data row with an "x" or
+    "y" in it is never taken for a header. A row of units right under the header
+    (``(度)``, ``（张）``) belongs to it. ``score_cells`` counts the known fields a row of
+    cells names (default: the facility fields of :func:`~coverage_gis.io.columns.score_header`;
+    the population reader passes its own).
+    """
+    mapped_keys = {header_key(h) for h in mapped}
+
+    def score(row: list[Any]) -> int:
+        return score_cells(row) + sum(1 for c in row if header_key(c) in mapped_keys)
+
+    scan = rows[:MAX_HEADER_SCAN]
+    scores = [score(r) for r in scan]
+    best: tuple[int, int, int] | None = None  # (score, -rows, -start)
+    best_block: tuple[int, list[Any]] | None = None
+    for i, s0 in enumerate(scores):
+        if s0 < 1:
+            continue
+        combined = list(scan[i])
+        for k in range(1, _MAX_HEADER_ROWS + 1):
+            j = i + k - 1
+            if k > 1:
+                if j >= len(scan) or scores[j] < 2 or not _header_like(scan[j]):
+                    break
+                if not _header_like(scan[i]):
+                    break
+                combined = _combine(combined, scan[j], score_cells)
+            key = (score(combined), -k, -i)
+            if best is None or key > best:
+                best, best_block = key, (j, combined)
+    if best is None or best[0] < 2 or best_block is None:
+        return None
+    last, header = best_block
+    while last + 1 < len(rows) and last + 1 < MAX_HEADER_SCAN and _is_unit_row(rows[last + 1]):
+        last += 1
+    return last, header
+
+
+def drop_half_coordinates(
+    cols: dict[str, int], header: list[Any], file: str, sheet: str | None
+) -> Findings:
+    """Drop a lone longitude or latitude column (with a warning)."""
+    findings = Findings()
+    if "lon" in cols and "lat" in cols:
+        cols.pop("lonlat", None)  # separate columns win over a combined one
+    elif "lonlat" in cols:
+        cols.pop("lon", None)  # a combined 坐标 column gives both
+        cols.pop("lat", None)
+    if ("lon" in cols) != ("lat" in cols):
+        found_headers = [str(h) for h in header if not blank_cell(h)]
+        findings.add(
+            Finding(
+                "warning",
+                "half_coordinates",
+                "只找到经度或纬度之一，坐标未使用",
+                "Only one of longitude/latitude found; coordinates not used",
+                file=file,
+                sheet=sheet,
+                column=found_headers[0] if found_headers else None,
+            )
+        )
+        cols.pop("lon", None)
+        cols.pop("lat", None)
+    return findings
+
+
+def named_fields(
+    headers: list[str], mapping: Mapping[str, str] | None, file: str | None = None
+) -> dict[str, int]:
+    """Field → position: explicit mapping, normalised field names, then synonyms."""
+    ambiguous = ambiguous_columns(headers, mapping)
+    if ambiguous:
+        raise ambiguity_error(ambiguous, headers, file=file)
+    found = recognise_columns(headers, mapping)
+    for fld in SYNONYMS:  # the normalised names, as this tool writes them
+        if fld in headers and (mapping is None or fld not in mapping):
+            found[fld] = headers.index(fld)
+    return found

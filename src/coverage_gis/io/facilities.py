@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
@@ -28,12 +28,14 @@ import pandas as pd
 from coverage_gis.errors import InputError
 from coverage_gis.findings import Finding, Findings
 from coverage_gis.io.columns import (
-    SYNONYMS,
+    MAX_HEADER_SCAN,
     ambiguity_error,
     ambiguous_columns,
-    header_key,
+    blank_cell,
+    drop_half_coordinates,
+    find_header,
+    named_fields,
     recognise_columns,
-    score_header,
 )
 from coverage_gis.io.encoding import read_text
 from coverage_gis.io.normalise import RawColumns, normalise_facilities
@@ -48,10 +50,7 @@ __all__ = [
     "tables_from_file",
 ]
 
-_MAX_HEADER_SCAN = 20
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".parquet", ".geoparquet"}
-#: Normalised field names that a column may carry as its header (as written by this tool).
-_FIELD_NAMES = tuple(SYNONYMS)
 
 
 @dataclass
@@ -120,10 +119,10 @@ def _spreadsheet_tables(
             ) from exc
         rows = [list(r) for r in rows]
         for (r0, c0), (r1, c1) in merged:
-            if r0 >= _MAX_HEADER_SCAN or r0 >= len(rows):
+            if r0 >= MAX_HEADER_SCAN or r0 >= len(rows):
                 continue
             value = rows[r0][c0] if c0 < len(rows[r0]) else None
-            for r in range(r0, min(r1, _MAX_HEADER_SCAN - 1, len(rows) - 1) + 1):
+            for r in range(r0, min(r1, MAX_HEADER_SCAN - 1, len(rows) - 1) + 1):
                 for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
                     rows[r][c] = value
         out.append(RawTable(str(path), name, rows))
@@ -206,103 +205,6 @@ def tables_from_file(
     )
 
 
-def _blank(v: Any) -> bool:
-    return (
-        v is None
-        or (isinstance(v, float) and np.isnan(v))
-        or (isinstance(v, str) and not v.strip())
-    )
-
-
-_UNIT_ROW = re.compile(
-    r"^[（(\[【]?\s*(度|°|米|m|张|个|床|人|户|平方米|㎡|m2|年|年月|年月日|是/否|yyyy-mm-dd|"
-    r"单位[:：]?.*|wgs84|gcj02|bd09|cgcs2000)\s*[)）\]】]?$",
-    re.I,
-)
-_MAX_HEADER_ROWS = 3
-
-
-def _header_like(row: list[Any]) -> bool:
-    """A row that can be part of a header: no numbers, dates or numeric text in it."""
-    for v in row:
-        if _blank(v):
-            continue
-        if not isinstance(v, str):
-            return False
-        try:
-            float(v.replace(",", ""))
-        except ValueError:
-            continue
-        return False
-    return True
-
-
-def _is_unit_row(row: list[Any]) -> bool:
-    """A row under the header that only gives units, e.g. ``(度) (度) (张)``."""
-    filled = [v for v in row if not _blank(v)]
-    return bool(filled) and all(isinstance(v, str) and _UNIT_ROW.match(v.strip()) for v in filled)
-
-
-def _combine(
-    upper: list[Any], lower: list[Any], score: Callable[[Sequence[Any]], int] = score_header
-) -> list[Any]:
-    """Header cells of two rows: a recognised lower cell names its column, else the upper."""
-    width = max(len(upper), len(lower))
-    return [
-        (lower[c] if c < len(lower) and not _blank(lower[c]) and score([lower[c]]) else None)
-        or (upper[c] if c < len(upper) else None)
-        for c in range(width)
-    ]
-
-
-def _find_header(
-    rows: list[list[Any]],
-    mapped: Iterable[str] = (),
-    score_cells: Callable[[Sequence[Any]], int] = score_header,
-) -> tuple[int, list[Any]] | None:
-    """Return (index of the last header row, merged header cells) or None.
-
-    The header is the block of one to three rows (within the first rows) naming the most
-    known fields once combined column by column (multi-row headers, merged or not); ties go
-    to fewer rows, then to the earlier block. Every row of a block after its first must
-    itself name at least two fields and hold no numbers, so that a data row with an "x" or
-    "y" in it is never taken for a header. A row of units right under the header
-    (``(度)``, ``（张）``) belongs to it. ``score_cells`` counts the known fields a row of
-    cells names (default: the facility fields of :func:`~coverage_gis.io.columns.score_header`;
-    the population reader passes its own).
-    """
-    mapped_keys = {header_key(h) for h in mapped}
-
-    def score(row: list[Any]) -> int:
-        return score_cells(row) + sum(1 for c in row if header_key(c) in mapped_keys)
-
-    scan = rows[:_MAX_HEADER_SCAN]
-    scores = [score(r) for r in scan]
-    best: tuple[int, int, int] | None = None  # (score, -rows, -start)
-    best_block: tuple[int, list[Any]] | None = None
-    for i, s0 in enumerate(scores):
-        if s0 < 1:
-            continue
-        combined = list(scan[i])
-        for k in range(1, _MAX_HEADER_ROWS + 1):
-            j = i + k - 1
-            if k > 1:
-                if j >= len(scan) or scores[j] < 2 or not _header_like(scan[j]):
-                    break
-                if not _header_like(scan[i]):
-                    break
-                combined = _combine(combined, scan[j], score_cells)
-            key = (score(combined), -k, -i)
-            if best is None or key > best:
-                best, best_block = key, (j, combined)
-    if best is None or best[0] < 2 or best_block is None:
-        return None
-    last, header = best_block
-    while last + 1 < len(rows) and last + 1 < _MAX_HEADER_SCAN and _is_unit_row(rows[last + 1]):
-        last += 1
-    return last, header
-
-
 def _header_fields(
     rows: list[list[Any]],
     *,
@@ -320,17 +222,17 @@ def _header_fields(
         (a type — or a sheet named after one — and coordinates or a unit/county name) are
         missing. The message lists the columns that were found.
     """
-    hdr = _find_header(rows, mapping.values() if mapping else ())
+    hdr = find_header(rows, mapping.values() if mapping else ())
     if hdr is None:
         # No row names two known fields: take the first non-blank row as the header so that
         # the error below can list the columns that were found.
         first = next(
-            (i for i, r in enumerate(rows[:_MAX_HEADER_SCAN]) if not all(_blank(v) for v in r)),
+            (i for i, r in enumerate(rows[:MAX_HEADER_SCAN]) if not all(blank_cell(v) for v in r)),
             None,
         )
         hdr = (first, list(rows[first])) if first is not None else None
     if hdr is None:
-        preview = [str(c) for r in rows[:3] for c in r if not _blank(c)][:12]
+        preview = [str(c) for r in rows[:3] for c in r if not blank_cell(c)][:12]
         raise InputError(
             f"找不到表头行（前几行内容：{', '.join(preview) or '空'}）",
             f"No header row found (first cells: {', '.join(preview) or 'empty'})",
@@ -344,7 +246,7 @@ def _header_fields(
     if ambiguous:
         raise ambiguity_error(ambiguous, header, file=file, sheet=sheet, row=first_row + header_idx)
     cols = recognise_columns(header, mapping)
-    found_headers = [str(h) for h in header if not _blank(h)]
+    found_headers = [str(h) for h in header if not blank_cell(h)]
     sheet_type = sheet if "type_raw" not in cols else None
     has_location = (
         ("lon" in cols and "lat" in cols)
@@ -369,34 +271,6 @@ def _header_fields(
     return header_idx, header, cols
 
 
-def _half_coordinates(
-    cols: dict[str, int], header: list[Any], file: str, sheet: str | None
-) -> Findings:
-    """Drop a lone longitude or latitude column (with a warning)."""
-    findings = Findings()
-    if "lon" in cols and "lat" in cols:
-        cols.pop("lonlat", None)  # separate columns win over a combined one
-    elif "lonlat" in cols:
-        cols.pop("lon", None)  # a combined 坐标 column gives both
-        cols.pop("lat", None)
-    if ("lon" in cols) != ("lat" in cols):
-        found_headers = [str(h) for h in header if not _blank(h)]
-        findings.add(
-            Finding(
-                "warning",
-                "half_coordinates",
-                "只找到经度或纬度之一，坐标未使用",
-                "Only one of longitude/latitude found; coordinates not used",
-                file=file,
-                sheet=sheet,
-                column=found_headers[0] if found_headers else None,
-            )
-        )
-        cols.pop("lon", None)
-        cols.pop("lat", None)
-    return findings
-
-
 def raw_columns_from_table(
     table: RawTable, *, mapping: Mapping[str, str] | None = None
 ) -> tuple[RawColumns, Findings]:
@@ -405,7 +279,7 @@ def raw_columns_from_table(
     header_idx, header, cols = _header_fields(
         rows, file=table.file, sheet=table.sheet, first_row=table.first_row, mapping=mapping
     )
-    findings = _half_coordinates(cols, header, table.file, table.sheet)
+    findings = drop_half_coordinates(cols, header, table.file, table.sheet)
     data = rows[header_idx + 1 :]
     width = max([len(header), *(len(r) for r in data)]) if data else len(header)
     columns: list[Any] = []
@@ -416,7 +290,7 @@ def raw_columns_from_table(
     while len(columns) < width:
         columns.append(np.full(len(data), None, dtype=object))
     headers = [
-        (None if _blank(header[i]) else str(header[i])) if i < len(header) else None
+        (None if blank_cell(header[i]) else str(header[i])) if i < len(header) else None
         for i in range(width)
     ]
     start = table.first_row + header_idx + 1
@@ -473,7 +347,7 @@ def _csv_raw_columns(
     for row, end in _records(text, dialect, str(path)):
         head.append(row)
         ends.append(end)
-        if len(head) >= _MAX_HEADER_SCAN + 2:
+        if len(head) >= MAX_HEADER_SCAN + 2:
             break
     table = RawTable(str(path), None, head)
     header_idx, header, cols = _header_fields(
@@ -515,9 +389,9 @@ def _csv_raw_columns(
     if arrow_table is None or invalid:
         rows = [row for row, _end in _records(text, dialect, str(path))]
         return raw_columns_from_table(RawTable(str(path), None, rows), mapping=mapping)
-    findings = _half_coordinates(cols, header, table.file, None)
+    findings = drop_half_coordinates(cols, header, table.file, None)
     headers = [
-        (None if _blank(header[i]) else str(header[i])) if i < len(header) else None
+        (None if blank_cell(header[i]) else str(header[i])) if i < len(header) else None
         for i in range(width)
     ]
     start = header_idx + 2
@@ -530,20 +404,6 @@ def _csv_raw_columns(
         source_row=np.arange(start, start + arrow_table.num_rows, dtype=np.int64),
     )
     return raw, findings
-
-
-def _named_fields(
-    headers: list[str], mapping: Mapping[str, str] | None, file: str | None = None
-) -> dict[str, int]:
-    """Field → position: explicit mapping, normalised field names, then synonyms."""
-    ambiguous = ambiguous_columns(headers, mapping)
-    if ambiguous:
-        raise ambiguity_error(ambiguous, headers, file=file)
-    found = recognise_columns(headers, mapping)
-    for fld in _FIELD_NAMES:
-        if fld in headers and (mapping is None or fld not in mapping):
-            found[fld] = headers.index(fld)
-    return found
 
 
 def vector_raw_columns(
@@ -564,7 +424,7 @@ def vector_raw_columns(
         When no column names the facility type (the message lists the columns found).
     """
     headers = [str(c) for c in table.column_names]
-    cols = _named_fields(headers, mapping, file)
+    cols = named_fields(headers, mapping, file)
     cols.pop("lon", None)  # the geometry places the feature
     cols.pop("lat", None)
     if "type_raw" not in cols:

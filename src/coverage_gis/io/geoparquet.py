@@ -71,7 +71,8 @@ def read_facilities_parquet(
     """
     import pyarrow.parquet as pq
 
-    from coverage_gis.io.facilities import _named_fields, vector_raw_columns
+    from coverage_gis.io.columns import named_fields
+    from coverage_gis.io.facilities import vector_raw_columns
     from coverage_gis.io.normalise import RawColumns, normalise_facilities
     from coverage_gis.io.vector import point_xy, to_wgs84_xy
 
@@ -88,7 +89,7 @@ def read_facilities_parquet(
     geo = json.loads((schema.metadata or {}).get(b"geo", b"null") or "null")
     geom_col = geo.get("primary_column") if geo else None
     headers = [c for c in schema.names if c != geom_col]
-    cols = _named_fields(headers, mapping, str(p))
+    cols = named_fields(headers, mapping, str(p))
     if "type_raw" not in cols:
         raise InputError(
             f"缺少类型列；找到的列：{', '.join(headers)}",
@@ -129,7 +130,7 @@ def read_facilities_parquet(
                 sheet=None,
                 columns=[batch.column(i) for i in range(batch.num_columns)],
                 headers=names,
-                fields=_named_fields(names, mapping, str(p)),
+                fields=named_fields(names, mapping, str(p)),
                 source_row=np.arange(start, start + batch.num_rows, dtype=np.int64),
             )
         batches.append(raw)

@@ -795,12 +795,17 @@ def _part_from_columns(
 
 def _table_part(table: Any, mapping: Mapping[str, str] | None, crs: str) -> _Part:
     """One sheet / CSV file of cells (a :class:`~coverage_gis.io.facilities.RawTable`)."""
-    from coverage_gis.io.facilities import _MAX_HEADER_SCAN, _blank, _find_header, _half_coordinates
+    from coverage_gis.io.columns import (
+        MAX_HEADER_SCAN,
+        blank_cell,
+        drop_half_coordinates,
+        find_header,
+    )
 
     rows = table.rows
-    hdr = _find_header(rows, mapping.values() if mapping else (), _score)
+    hdr = find_header(rows, mapping.values() if mapping else (), _score)
     if hdr is None:
-        preview = [str(c) for r in rows[:_MAX_HEADER_SCAN] for c in r if not _blank(c)][:12]
+        preview = [str(c) for r in rows[:MAX_HEADER_SCAN] for c in r if not blank_cell(c)][:12]
         raise InputError(
             f"找不到人口表的表头行（前几行内容：{', '.join(preview) or '空'}）",
             f"No population-table header row found (first cells: {', '.join(preview) or 'empty'})",
@@ -813,7 +818,7 @@ def _table_part(table: Any, mapping: Mapping[str, str] | None, crs: str) -> _Par
     header_row = table.first_row + header_idx
     cols = _recognise_columns(header, mapping, file=table.file, sheet=table.sheet, row=header_row)
     _require(cols, header, table.file, table.sheet, header_row, vector=False)
-    findings = _half_coordinates(cols.fields, header, table.file, table.sheet)
+    findings = drop_half_coordinates(cols.fields, header, table.file, table.sheet)
     data = rows[header_idx + 1 :]
     width = max([len(header), *(len(r) for r in data)]) if data else len(header)
     columns = (
@@ -822,7 +827,7 @@ def _table_part(table: Any, mapping: Mapping[str, str] | None, crs: str) -> _Par
     while len(columns) < width:
         columns.append(np.full(len(data), None, dtype=object))
     headers = [
-        (None if _blank(header[i]) else str(header[i])) if i < len(header) else None
+        (None if blank_cell(header[i]) else str(header[i])) if i < len(header) else None
         for i in range(width)
     ]
     start = table.first_row + header_idx + 1

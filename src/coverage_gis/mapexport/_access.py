@@ -12,8 +12,8 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from coverage_gis.mapexport._style import Lang
 from coverage_gis.results import IndicatorResult
+from coverage_gis.text import Lang, pick
 
 __all__ = ["ACCESS_BANDS", "MAX_MAP_POINTS", "access_layer", "distance_bands"]
 
@@ -67,7 +67,6 @@ def access_layer(
         lon, lat = wgs84_to_gcj02(lon, lat)
     near = pts["nearest_m"].to_numpy(dtype=float)[idx]
     bands = distance_bands(near, rule.threshold_m)
-    zh = lang == "zh"
 
     feats = []
     geoms = detail.catchments()
@@ -92,10 +91,10 @@ def access_layer(
                 }
             )
     return {
-        "reach": rule.reach_label[0 if zh else 1],
+        "reach": pick(rule.reach_label, lang),
         "threshold": rule.threshold_m,
         "field": rule.population_field,
-        "bands": [{"color": c, "label": z if zh else e} for c, z, e in ACCESS_BANDS],
+        "bands": [{"color": c, "label": pick((z, e), lang)} for c, z, e in ACCESS_BANDS],
         "points": {
             "x": np.round(lon, 6).tolist(),
             "y": np.round(lat, 6).tolist(),

@@ -33,6 +33,7 @@ from coverage_gis.mapexport._style import (
     text,
 )
 from coverage_gis.results import AuditResult, IndicatorResult
+from coverage_gis.text import check_lang, named, pick
 
 if TYPE_CHECKING:
     from coverage_gis.siting.scenario import SuggestedSites
@@ -170,14 +171,9 @@ def format_indicator_line(ir: IndicatorResult, lang: Lang = "zh") -> str:
         op = ""
     target = _with_unit(f"{op}{_fmt_num(ind.target)}", ind.unit)
     line = f"{value} / {text('target', lang)} {target}"
-    if ir.met is True:
-        line += f"（{text('met_word', lang)}）" if lang == "zh" else f" ({text('met_word', lang)})"
-    elif ir.met is False:
-        line += (
-            f"（{text('not_met_word', lang)}）"
-            if lang == "zh"
-            else f" ({text('not_met_word', lang)})"
-        )
+    if ir.met is not None:
+        word = text("met_word" if ir.met else "not_met_word", lang)
+        line += pick((f"（{word}）", f" ({word})"), lang)
     return line
 
 
@@ -188,7 +184,7 @@ def _source_line(result: AuditResult, lang: Lang) -> str:
     bnd = [name for role, name in names if role == "boundaries"]
     parts = []
     if fac:
-        parts.append("、".join(fac) if lang == "zh" else ", ".join(fac))
+        parts.append(pick(("、", ", "), lang).join(fac))
     if bnd:
         parts.append(f"{text('boundaries', lang)} {', '.join(bnd)}")
     demo = data_path("boundaries", "suzhou_townships_demo.geojson").resolve()
@@ -198,7 +194,7 @@ def _source_line(result: AuditResult, lang: Lang) -> str:
         parts.append(OSM_ATTRIBUTION)  # the demo townships are derived from OSM outlines
     if not parts:
         parts.append("—")
-    sep = "；" if lang == "zh" else "; "
+    sep = pick(("；", "; "), lang)
     return sep.join(parts)
 
 
@@ -404,8 +400,7 @@ def map_payload(
             f"Unknown basemap: {basemap} (choose from {', '.join(BASEMAPS)})",
             value=basemap,
         )
-    if lang not in ("zh", "en"):
-        raise InputError(f"未知语言：{lang}", f"Unknown language: {lang}", value=lang)
+    check_lang(lang)
     irs = _indicator_results(result, indicators)
     catalog = result.catalog
     units = result.units.reset_index(drop=True)
@@ -442,7 +437,7 @@ def map_payload(
         types.append(
             {
                 "code": t,
-                "name": ft.name_zh if lang == "zh" else ft.name_en,
+                "name": named(ft, lang),
                 "color": ft.color,
                 "n": int((fac["type_code"] == t).sum()),
             }
@@ -491,7 +486,7 @@ def map_payload(
         ind_payload.append(
             {
                 "id": ind.id,
-                "name": ind.name_zh if lang == "zh" else ind.name_en,
+                "name": named(ind, lang),
                 "line": format_indicator_line(ir, lang),
                 "met": ir.met,
                 "fraction": (
@@ -571,12 +566,10 @@ def map_payload(
         "key": key,
         "lang": lang,
         "title": title or text("default_title", lang),
-        "catalog": catalog.name_zh if lang == "zh" else catalog.name_en,
+        "catalog": named(catalog, lang),
         "asOf": as_of,
         "source": _source_line(result, lang),
-        "schematic": SCHEMATIC_NOTE[0 if lang == "zh" else 1]
-        if result.schematic_boundaries
-        else None,
+        "schematic": pick(SCHEMATIC_NOTE, lang) if result.schematic_boundaries else None,
         "gcj02": basemap == "amap",
         "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
         "statuses": [

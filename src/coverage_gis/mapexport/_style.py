@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-Lang = Literal["zh", "en"]
+from coverage_gis.text import Lang, pick
 
 #: Status classes of a 镇(街道) for one indicator, in legend order.
 STATUSES: tuple[str, ...] = ("met", "not_met", "not_counted", "no_data")
@@ -99,11 +97,9 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 def text(key: str, lang: Lang) -> str:
     """Interface text in one language."""
-    zh, en = TEXTS[key]
-    return zh if lang == "zh" else en
+    return pick(TEXTS[key], lang)
 
 
 def status_label(status: str, lang: Lang) -> str:
     """Label of a status class in one language."""
-    zh, en = STATUS_LABEL[status]
-    return zh if lang == "zh" else en
+    return pick(STATUS_LABEL[status], lang)

@@ -28,8 +28,8 @@ from coverage_gis.mapexport._data import (
     map_payload,
     resolve_tianditu_key,
 )
-from coverage_gis.mapexport._style import Lang
 from coverage_gis.results import AuditResult
+from coverage_gis.text import Lang, pick
 
 if TYPE_CHECKING:
     from coverage_gis.siting.scenario import SuggestedSites
@@ -110,7 +110,7 @@ def _tile_layers(basemap: str, lang: Lang, tianditu_key: str | None) -> list[dic
             "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
             "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
         )
-        note = "cva" if lang == "zh" else "eva"
+        note = pick(("cva", "eva"), lang)  # the labels layer in the page's language
         return [
             {
                 "tiles": wmts.format(s="{s}", layer="vec", key=key),
@@ -272,7 +272,7 @@ def build_gap_map(
         name="cg_init",
     )
     text = root.render()
-    return text.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
+    return text.replace("<html>", f'<html lang="{pick(("zh-CN", "en"), lang)}">', 1)
 
 
 def export_gap_map(

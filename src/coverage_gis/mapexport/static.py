@@ -32,6 +32,7 @@ from coverage_gis.mapexport._style import (
     text,
 )
 from coverage_gis.results import AuditResult
+from coverage_gis.text import named, pick
 
 __all__ = ["export_static_map"]
 
@@ -174,7 +175,7 @@ def export_static_map(
                 linestyle="",
                 markerfacecolor=ft.color,
                 markeredgecolor="#1f1f1f",
-                label=f"{ft.name_zh if lang == 'zh' else ft.name_en} ({len(sub)})",
+                label=f"{named(ft, lang)} ({len(sub)})",
             )
         )
 
@@ -230,10 +231,10 @@ def export_static_map(
         title_fontsize=9,
     )
 
-    name = ind.name_zh if lang == "zh" else ind.name_en
+    name = named(ind, lang)
     fig.suptitle(title or text("default_title", lang), fontsize=15, fontweight="bold")
     ax.set_title(f"{name}\n{format_indicator_line(ir, lang)}", fontsize=11)
-    sep = "：" if lang == "zh" else ": "
+    sep = pick(("：", ": "), lang)
     notes = [
         f"{text('as_of', lang)}{sep}{result.as_of.isoformat()}",
         f"{text('source', lang)}{sep}{_source_line(result, lang)}",
@@ -241,7 +242,7 @@ def export_static_map(
     if ind.level != "township" or ind.kind != "presence":
         notes.append(text("county_level", lang).strip("（）()"))
     if result.schematic_boundaries:
-        notes.append(SCHEMATIC_NOTE[0 if lang == "zh" else 1])
+        notes.append(pick(SCHEMATIC_NOTE, lang))
     fig.text(0.01, 0.005, "    ".join(notes), fontsize=8, color="#333333", ha="left", va="bottom")
 
     from matplotlib.text import Text
