@@ -447,3 +447,43 @@ def test_year_slider_spans_the_catalogue_s_plan_period(make_window, tmp_path) ->
     assert w.year_slider.value() == 2027
     w2 = make_window(Project(demo=True, as_of="2025-12-31"), wait_map=False)
     assert (w2.year_slider.minimum(), w2.year_slider.maximum()) == (2020, 2025)
+
+
+def test_detail_panel_says_why_facilities_do_not_count(make_window) -> None:
+    """For a township that misses a target although it has facilities of the type, the
+    detail panel lists them with the engine's reason (``qualification``), and each
+    facility row says why it is not counted."""
+    from coverage_gis.engine import QUALIFICATION_REASONS, qualification
+
+    w = make_window()
+    res = w.session.result
+    fac = res.facilities
+    found = None
+    for ir in res.indicators:
+        ind = ir.indicator
+        if ind.kind != "presence" or ind.level != "township":
+            continue
+        q = qualification(res, ind.id)
+        down = (~q["qualifies"] & (q["reason"] != "other_type")).to_numpy()
+        down = down & fac["unit_code"].isin(list(ir.failing)).to_numpy()
+        if down.any():
+            found = (ind.id, str(fac.loc[down, "unit_code"].iloc[0]), q)
+            break
+    assert found is not None, "the demo has a failing township with uncounted facilities"
+    ind_id, code, q = found
+    w.session.select_unit(code)
+    items = [w.detail.missing.item(i).text() for i in range(w.detail.missing.count())]
+    head = next(i for i, t in enumerate(items) if t.startswith(f"✗ {ind_id} "))
+    mine = (fac["unit_code"] == code).to_numpy()
+    reasons = q.loc[mine & (~q["qualifies"] & (q["reason"] != "other_type")).to_numpy(), "reason"]
+    assert f"该类设施 {len(reasons)} 处未计入" in items[head + 1]
+    for reason, n in reasons.value_counts().items():
+        assert f"{QUALIFICATION_REASONS[reason][0]} {n}" in items[head + 1]
+    # the facility table: one row per facility of the township, the reason in column 5
+    t = w.detail.facilities
+    assert t.rowCount() == int(mine.sum())
+    shown = {t.item(r, 4).text() for r in range(t.rowCount())}
+    down_here = fac.loc[mine & ~fac["in_service"].to_numpy(dtype=bool)]
+    if len(down_here):
+        assert shown - {""}, "rows not in service carry a reason"
+    assert "" in shown or not fac.loc[mine, "in_service"].any()

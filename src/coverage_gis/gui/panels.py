@@ -19,9 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coverage_gis.gui.i18n import tr
+from coverage_gis.engine import (
+    EXCLUSION_REASONS,
+    QUALIFICATION_REASONS,
+    qualification,
+    service_reasons,
+)
+from coverage_gis.gui.i18n import named, pick, tr
 from coverage_gis.gui.model import AuditSession
 from coverage_gis.gui.richtext import esc
+from coverage_gis.results import AuditResult
 
 __all__ = ["CatalogPanel", "LayersPanel", "UnitDetailPanel"]
 
@@ -57,7 +64,13 @@ class UnitDetailPanel(QWidget):
         )
         self.missing = QListWidget()
         self.facilities = _table(
-            [tr("名称", "Name"), tr("类型", "Type"), tr("状态", "Status"), tr("在用", "In service")]
+            [
+                tr("名称", "Name"),
+                tr("类型", "Type"),
+                tr("状态", "Status"),
+                tr("在用", "In service"),
+                tr("未计入原因", "Why not counted"),
+            ]
         )
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
@@ -111,13 +124,16 @@ class UnitDetailPanel(QWidget):
         for ft in cat.facility_types:
             row = self.counts.rowCount()
             self.counts.insertRow(row)
-            item = QTableWidgetItem(_swatch(ft.color), tr(ft.name_zh, ft.name_en))
+            item = QTableWidgetItem(_swatch(ft.color), named(ft))
             item.setData(Qt.ItemDataRole.UserRole, ft.code)
             self.counts.setItem(row, 0, item)
             nq = int(q[ft.code]) if q is not None else 0
             na = int(a[ft.code]) if a is not None else 0
             self.counts.setItem(row, 1, QTableWidgetItem(str(nq)))
             self.counts.setItem(row, 2, QTableWidgetItem(str(na)))
+        fac = result.facilities
+        in_unit = (fac["unit_code"] == code).to_numpy(dtype=bool)
+        positions = np.flatnonzero(in_unit)
         for r in result.indicators:
             ind = r.indicator
             if ind.kind not in ("presence", "access"):
@@ -134,13 +150,16 @@ class UnitDetailPanel(QWidget):
                         v = by.at[code, "accessibility" if fca else "share"]
                         shown = f"{v:.1f}{'' if fca else '%'}"
                         scope += tr(f"：{shown}", f": {shown}")
-                self.missing.addItem(f"✗ {ind.id} {tr(ind.name_zh, ind.name_en)}{scope}")
+                self.missing.addItem(f"✗ {ind.id} {named(ind)}{scope}")
+                why = _not_counted(result, ind.id, positions)
+                if why:
+                    self.missing.addItem(why)
         if self.missing.count() == 0:
             self.missing.addItem(tr("✓ 没有未达到的目标", "✓ no target missed"))
-        fac = result.facilities
-        mine = fac.loc[(fac["unit_code"] == code).to_numpy(dtype=bool)]
-        names = {ft.code: tr(ft.name_zh, ft.name_en) for ft in cat.facility_types}
-        for _, f in mine.iterrows():
+        mine = fac.iloc[positions]
+        names = {ft.code: named(ft) for ft in cat.facility_types}
+        down = service_reasons(result)[positions]
+        for (_, f), reason in zip(mine.iterrows(), down, strict=True):
             row = self.facilities.rowCount()
             self.facilities.insertRow(row)
             self.facilities.setItem(
@@ -157,6 +176,13 @@ class UnitDetailPanel(QWidget):
                 3,
                 QTableWidgetItem(tr("是", "yes") if bool(f["in_service"]) else tr("否", "no")),
             )
+            if not bool(f["used"]):
+                why = pick(EXCLUSION_REASONS.get(str(f["excluded_reason"]), ("已排除", "excluded")))
+            elif reason is not None:
+                why = pick(QUALIFICATION_REASONS[reason])
+            else:
+                why = ""
+            self.facilities.setItem(row, 4, QTableWidgetItem(why))
 
     def count_for(self, type_code: str) -> tuple[int, int]:
         """(in service, all) shown for a facility type (tests)."""
@@ -165,6 +191,24 @@ class UnitDetailPanel(QWidget):
             if item is not None and item.data(Qt.ItemDataRole.UserRole) == type_code:
                 return int(self.counts.item(row, 1).text()), int(self.counts.item(row, 2).text())
         raise KeyError(type_code)
+
+
+def _not_counted(result: AuditResult, indicator_id: str, positions: np.ndarray) -> str:
+    """The township's facilities of an indicator's types that it does not count, by the
+    engine's reason (:func:`coverage_gis.engine.qualification`), or "" when there are none."""
+    if not len(positions):
+        return ""
+    q = qualification(result, indicator_id, positions)
+    reasons = q["reason"][(q["reason"] != "other_type") & ~q["qualifies"]]
+    if not len(reasons):
+        return ""
+    counts = reasons.value_counts(sort=True)
+    parts = [f"{pick(QUALIFICATION_REASONS[str(k)])} {int(v)}" for k, v in counts.items()]
+    n = len(reasons)
+    return tr(
+        f"    本镇(街道)该类设施 {n} 处未计入：{'，'.join(parts)}",
+        f"    {n} facility(ies) of its types here not counted: {', '.join(parts)}",
+    )
 
 
 class LayersPanel(QTreeWidget):
@@ -222,7 +266,7 @@ class LayersPanel(QTreeWidget):
             for ft in result.catalog.facility_types:
                 is_t = tcodes == ft.code
                 n_q, n_all = int(np.sum(serving & is_t)), int(np.sum(located & is_t))
-                it = QTreeWidgetItem([tr(ft.name_zh, ft.name_en), f"{n_q} / {n_all}"])
+                it = QTreeWidgetItem([named(ft), f"{n_q} / {n_all}"])
                 it.setIcon(0, _swatch(ft.color))
                 it.setData(0, Qt.ItemDataRole.UserRole, ft.code)
                 on = ft.code in self.visible_types
@@ -275,7 +319,7 @@ class CatalogPanel(QLabel):
         source = esc(", ".join(p.replace("\\", "/").rsplit("/", 1)[-1] for p in cat.source_files))
         ident, version = esc(cat.id), esc(cat.version)
         self.setText(
-            f"<b>{esc(tr(cat.name_zh, cat.name_en))}</b><br>"
+            f"<b>{esc(named(cat))}</b><br>"
             + tr(
                 f"编号 {ident}，版本 {version}<br>指标 {len(cat.indicators)} 项"
                 f"（设施覆盖 {kinds.get('presence', 0)}，比例 {kinds.get('ratio', 0)}，"
