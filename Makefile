@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint bench bench-scale bench-readers bench-locate bench-boundaries bench-gui clean system-deps
+.PHONY: run test install lint dist test-dist bench bench-scale bench-readers bench-locate bench-boundaries bench-gui clean system-deps
 
 # System libraries Qt/QtWebEngine need on a bare Debian/Ubuntu (offscreen). Installed once.
 SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libnss3 libasound2t64 \
@@ -39,8 +39,27 @@ test: $(STAMP)
 	  $(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests scripts benchmarks
-	$(VENV)/bin/ruff format --check src tests scripts benchmarks
+	$(VENV)/bin/ruff check src tests scripts benchmarks packaging
+	$(VENV)/bin/ruff format --check src tests scripts benchmarks packaging
+
+# Frozen desktop build (PyInstaller, one folder): dist/coverage-gis/coverage-gis. Only these
+# targets install the `dist` extra. Fixed hash seed, clean cache: the same environment gives
+# the same bundle, file for file. See README "桌面版打包 / Frozen desktop build".
+DIST_STAMP := $(VENV)/.installed-dist
+$(DIST_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[gui,test,dist]'
+	@touch $@
+
+dist: $(DIST_STAMP)
+	@start=$$(date +%s); \
+	PYTHONHASHSEED=0 $(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+	    --distpath dist --workpath build/pyinstaller packaging/coverage-gis.spec && \
+	echo "dist/coverage-gis: $$(du -sh dist/coverage-gis | cut -f1), built in $$(( $$(date +%s) - start )) s"
+
+# build the bundle, then start it (offscreen) and check its screenshot and map export
+test-dist: dist
+	QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu" \
+	  COVERAGE_GIS_FROZEN_REQUIRED=1 $(PY) -m pytest -q -rs tests/test_frozen.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_demo_audit.py
