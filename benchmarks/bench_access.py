@@ -34,7 +34,7 @@ def _median(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 
 
 def bench_demo(repeat: int) -> None:
-    from coverage_gis.catalog import load_catalog
+    from coverage_gis.core.catalog import load_catalog
     from coverage_gis.workflow import (
         demo_access_paths,
         demo_boundaries_path,

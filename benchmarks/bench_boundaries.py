@@ -51,7 +51,7 @@ sys.path.insert(0, str(HERE))
 
 import make_national_data as gen  # noqa: E402
 
-from coverage_gis.findings import Finding  # noqa: E402
+from coverage_gis.core.findings import Finding  # noqa: E402
 from coverage_gis.io import boundaries  # noqa: E402
 from coverage_gis.io.boundaries import check_coverage, read_boundaries  # noqa: E402
 

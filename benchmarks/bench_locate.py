@@ -10,14 +10,14 @@
 Contenders, timed in the same process (median of ``--runs``, run round-robin so that load
 from other processes falls on all of them alike; every polygon unprepared before each run):
 
-* ``new``: :func:`coverage_gis._locate.locate_points` (unit per point and "multi" mask),
+* ``new``: :func:`coverage_gis.core.point_in_polygon.locate_points` (unit per point and "multi" mask),
   with its default threads and with ``workers=1`` (``new 1thr``: does the pool pay?);
 * ``STRtree``: ``shapely.STRtree(polys).query(shapely.points(x, y), predicate="intersects")``
   — building the tree and the points included, the (point, unit) pairs as the result;
 * ``old`` (optional): an older ``_locate.py`` given with ``--old``, e.g. the numpy
   ray-casting version::
 
-      git show b40875a~1:src/coverage_gis/_locate.py > /tmp/old_locate.py
+      git show b40875a~1:src/coverage_gis/core/point_in_polygon.py > /tmp/old_locate.py
       python benchmarks/bench_locate.py --old /tmp/old_locate.py
 
 The answers of ``new`` (and ``old``) are checked against the STRtree pairs (smallest rank
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from coverage_gis._locate import locate_points
+from coverage_gis.core.point_in_polygon import locate_points
 
 SEED = 20240601
 N_UNITS = 4_000

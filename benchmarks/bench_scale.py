@@ -216,7 +216,7 @@ def child_dask(units_path: Path, fac_path: Path, mode: str = "partitioned") -> d
     t0 = time.perf_counter()
     catalog = load_catalog()
     if mode == "partitioned":
-        from coverage_gis.engine_dask import prepare_dask_files
+        from coverage_gis.core.engine_dask import prepare_dask_files
         from coverage_gis.io.check_cache import cached_coverage_check
 
         units, findings = read_boundaries(units_path, check=False)
@@ -253,7 +253,7 @@ def child_interactive(runs: int) -> dict[str, Any]:
     import datetime as dt
 
     from coverage_gis import load_catalog
-    from coverage_gis.results import AuditOptions
+    from coverage_gis.core.results import AuditOptions
     from coverage_gis.workflow import (
         demo_boundaries_path,
         demo_facilities_paths,
@@ -269,7 +269,7 @@ def child_interactive(runs: int) -> dict[str, Any]:
         inputs = load_inputs(b, fs)
         source = "demo data (data/boundaries, data/facilities)"
     except (FileNotFoundError, OSError):
-        from coverage_gis.findings import Findings
+        from coverage_gis.core.findings import Findings
         from coverage_gis.workflow import AuditInputs
 
         units = gen.make_units(93, region=gen.SUZHOU_BBOX, units_per_county=9.0)

@@ -29,7 +29,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from coverage_gis.catalog import load_catalog
+from coverage_gis.core.catalog import load_catalog
 from coverage_gis.siting.scenario import PlannedSite, Scenario, evaluate_scenario
 from coverage_gis.workflow import (
     demo_access_paths,

@@ -15,7 +15,7 @@ few bad values (maybe, 待定, 若干) — 所属镇(街道) written with or wit
 浒墅关镇, 狮山街道 / 狮山街道办事处), ~2 % of rows without coordinates (named unit only), ~0.5 %
 of an uncatalogued type (社区食堂) and a handful of swapped longitude/latitude. Each point lies
 inside the unit its row names. :func:`make_facilities` gives the same rows as the normalised
-table of :mod:`coverage_gis.schema` (what a perfect reader would return, before the
+table of :mod:`coverage_gis.core.schema` (what a perfect reader would return, before the
 planner's spellings), :func:`make_planner_facilities` as they are written to the files.
 
 **Files** (``benchmarks/.data/``, git-ignored): GeoParquet (text columns and a WKB point
@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS
 
-from coverage_gis.catalog import Catalog, load_catalog
+from coverage_gis.core.catalog import Catalog, load_catalog
 
 __all__ = [
     "CHUNK_ROWS",

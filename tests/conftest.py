@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from coverage_gis.catalog import Catalog, load_catalog
+from coverage_gis.core.catalog import Catalog, load_catalog
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from coverage_gis.access.demand import (
     read_population_raster,
     zonal_sums,
 )
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.io.normalise import MAX_ROW_FINDINGS, SHOWN_ROW_FINDINGS
 from coverage_gis.io.population import parse_population_values, read_population_table
 
@@ -216,7 +216,7 @@ def test_missing_population_or_location_column_is_an_input_error(tmp_path):
 
 
 def test_gcj02_coordinates_are_converted(tmp_path):
-    from coverage_gis.coordsys import gcj02_to_wgs84
+    from coverage_gis.core.coordsys import gcj02_to_wgs84
 
     p = _csv(
         tmp_path, "社区名称,所属镇(街道),常住人口,经度,纬度\n甲社区,狮山街道,100,120.58,31.30\n"

@@ -14,9 +14,9 @@ from shapely.geometry import box
 
 from coverage_gis.access.demand import Demand
 from coverage_gis.access.evaluate import AccessInputs
-from coverage_gis.catalog import AccessRule, Catalog, Indicator
-from coverage_gis.engine import prepare
-from coverage_gis.findings import Findings
+from coverage_gis.core.catalog import AccessRule, Catalog, Indicator
+from coverage_gis.core.engine import prepare
+from coverage_gis.core.findings import Findings
 from tests.conftest import fac_rows, make_units
 
 M_PER_DEG_LAT = 6371008.8 * math.pi / 180

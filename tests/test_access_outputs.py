@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage_gis.catalog import load_catalog
 from coverage_gis.cli import main
+from coverage_gis.core.catalog import load_catalog
 from coverage_gis.mapexport._data import map_payload
 from coverage_gis.workflow import (
     demo_access_paths,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from coverage_gis.cli import main
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.io import archive
 from coverage_gis.io.archive import (
     MAX_RATIO,

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from coverage_gis.catalog import Catalog
+from coverage_gis.core.catalog import Catalog
 
 _BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "make_national_data.py"
 N_UNITS = 20

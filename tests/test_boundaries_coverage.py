@@ -11,7 +11,7 @@ import pyproj
 import pytest
 import shapely
 
-from coverage_gis.findings import Finding
+from coverage_gis.core.findings import Finding
 from coverage_gis.io import boundaries, check_cache
 from coverage_gis.io.boundaries import (
     SLIVER_WIDTH_M,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coverage_gis.catalog import load_catalog, normalize_type_value
-from coverage_gis.errors import CatalogError
+from coverage_gis.core.catalog import load_catalog, normalize_type_value
+from coverage_gis.core.errors import CatalogError
 
 
 def test_suzhou_catalogue_has_all_table2_rows_and_box_targets(catalog):

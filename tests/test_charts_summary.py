@@ -8,12 +8,12 @@ import matplotlib
 import pytest
 
 from coverage_gis import fonts
-from coverage_gis.catalog import load_catalog
-from coverage_gis.charts import default_chart_indicators, indicator_county_chart
-from coverage_gis.engine import audit
-from coverage_gis.export_summary import write_summary
-from coverage_gis.report_tables import county_ranking
-from coverage_gis.results import AuditResult
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.engine import audit
+from coverage_gis.core.results import AuditResult
+from coverage_gis.export.charts import default_chart_indicators, indicator_county_chart
+from coverage_gis.export.report_tables import county_ranking
+from coverage_gis.export.summary import write_summary
 from tests.conftest import fac_rows, make_units
 from tests.test_export_xlsx import small_result
 

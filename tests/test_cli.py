@@ -185,8 +185,8 @@ def test_catalog_command_lists_indicators(capsys):
 
 
 def test_audit_json_is_compact_only_for_national_results(monkeypatch, catalog):
-    import coverage_gis.export_tables as et
-    from coverage_gis.engine import audit
+    import coverage_gis.export.tables as et
+    from coverage_gis.core.engine import audit
     from tests.conftest import fac_rows, make_units
 
     fac = fac_rows({"name": "a", "type_raw": "骨灰堂", "lon": 120.05, "lat": 31.05})

@@ -1,4 +1,4 @@
-"""Tests of coverage_gis.coordsys (WGS84 / CGCS2000 / GCJ-02 / BD-09)."""
+"""Tests of coverage_gis.core.coordsys (WGS84 / CGCS2000 / GCJ-02 / BD-09)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from coverage_gis.coordsys import (
+from coverage_gis.core.coordsys import (
     SOURCE_CRS_NAMES,
     bd09_to_gcj02,
     bd09_to_wgs84,
@@ -23,7 +23,7 @@ from coverage_gis.coordsys import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 GEOD = pyproj.Geod(ellps="WGS84")
 

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from coverage_gis.catalog import load_catalog
 from coverage_gis.cli import main
+from coverage_gis.core.catalog import load_catalog
 from coverage_gis.workflow import (
     demo_boundaries_path,
     demo_facilities_paths,

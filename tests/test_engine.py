@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.engine import audit, prepare
-from coverage_gis.errors import InputError
-from coverage_gis.results import AuditOptions
+from coverage_gis.core.engine import audit, prepare
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.results import AuditOptions
 from tests.conftest import fac_rows, make_units
 
 ASHES = "公益性骨灰安放设施"

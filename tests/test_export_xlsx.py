@@ -10,18 +10,19 @@ import pandas as pd
 import pytest
 
 from coverage_gis import __version__
-from coverage_gis.catalog import load_catalog
-from coverage_gis.charts import default_chart_indicators
 from coverage_gis.cli import main
-from coverage_gis.engine import EXCLUSION_REASONS, audit
-from coverage_gis.export_xlsx import (
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.engine import audit
+from coverage_gis.core.results import MANUAL_PENDING_ZH, AuditOptions, AuditResult
+from coverage_gis.core.rules import EXCLUSION_REASONS
+from coverage_gis.export.charts import default_chart_indicators
+from coverage_gis.export.workbook import (
     BOUNDARY_NOTE,
     MET_TEXT,
     SHEET_NAMES,
     percent_format,
     write_workbook,
 )
-from coverage_gis.results import MANUAL_PENDING_ZH, AuditOptions, AuditResult
 from coverage_gis.workflow import (
     demo_access_paths,
     demo_boundaries_path,

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.export_summary import write_summary
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.results import AuditResult
+from coverage_gis.export.summary import write_summary
 from coverage_gis.mapexport import export_gap_map, js_call
 from coverage_gis.mapexport._data import json_for_script
-from coverage_gis.results import AuditResult
 from coverage_gis.workflow import load_inputs, run_audit
 from tests import hostile_inputs as hi
 

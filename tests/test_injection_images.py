@@ -11,11 +11,11 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.charts import write_charts
 from coverage_gis.cli import main
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.results import AuditResult
+from coverage_gis.export.charts import write_charts
 from coverage_gis.mapexport import export_static_map
-from coverage_gis.results import AuditResult
 from coverage_gis.workflow import load_inputs, run_audit
 from tests import hostile_inputs as hi
 

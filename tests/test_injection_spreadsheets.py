@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from coverage_gis.cli import main
-from coverage_gis.export_safety import (
+from coverage_gis.export.safety import (
     FORMULA_PREFIXES,
     protect_cell,
     safe_frame,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coverage_gis.cli import main
-from coverage_gis.export_safety import terminal_safe
+from coverage_gis.export.safety import terminal_safe
 from tests import hostile_inputs as hi
 
 TITLE = "\x1b]0;pwned\x07"  # sets the terminal window's title

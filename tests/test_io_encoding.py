@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.io.encoding import decode_dbf_hint, detect_encoding, garbled_reason, read_text
 
 CSV_TEXT = (

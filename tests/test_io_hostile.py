@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coverage_gis.cli import main
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.io.boundaries import read_boundaries
 from coverage_gis.io.facilities import read_facility_file
 

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.engine import audit
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.engine import audit
 from coverage_gis.io.facilities import read_facility_file
 from coverage_gis.io.normalise import (
     MAX_ROW_FINDINGS,

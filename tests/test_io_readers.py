@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.engine import audit
-from coverage_gis.errors import InputError
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.engine import audit
+from coverage_gis.core.errors import InputError
 from coverage_gis.io.boundaries import read_boundaries
 from coverage_gis.io.facilities import read_facility_file
 from coverage_gis.workflow import load_inputs

@@ -17,8 +17,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gis import _locate
-from coverage_gis._locate import BoxGrid, locate_points
+from coverage_gis.core import point_in_polygon as _locate
+from coverage_gis.core.point_in_polygon import BoxGrid, locate_points
 
 N = 5  # townships per side
 X0, Y0 = 120.0, 30.0  # south-west corner; cells of one degree

@@ -32,9 +32,9 @@ from PySide6.QtWebEngineCore import (
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
-from coverage_gis.catalog import load_catalog
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.results import AuditResult
 from coverage_gis.mapexport import export_gap_map, js_call, map_facilities
-from coverage_gis.results import AuditResult
 from coverage_gis.workflow import (
     demo_boundaries_path,
     demo_facilities_paths,

@@ -14,11 +14,13 @@ import pytest
 import shapely
 from shapely.geometry import LineString
 
-from coverage_gis.catalog import Catalog
 from coverage_gis.cli import main
-from coverage_gis.coordsys import wgs84_to_gcj02
-from coverage_gis.engine import audit
-from coverage_gis.errors import InputError
+from coverage_gis.core.catalog import Catalog
+from coverage_gis.core.coordsys import wgs84_to_gcj02
+from coverage_gis.core.engine import audit
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.results import AuditResult
+from coverage_gis.core.schema import coerce_facilities
 from coverage_gis.mapexport import (
     build_gap_map,
     default_indicators,
@@ -30,8 +32,6 @@ from coverage_gis.mapexport import (
     simplify_units,
     unit_statuses,
 )
-from coverage_gis.results import AuditResult
-from coverage_gis.schema import coerce_facilities
 from coverage_gis.workflow import demo_boundaries_path, demo_facilities_paths
 from tests.conftest import fac_rows, make_units
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.names import match_unit_names, name_key, name_stem
+from coverage_gis.core.names import match_unit_names, name_key, name_stem
 
 UNITS = ["浒墅关镇", "狮山街道", "东山镇", "东山街道", "枫桥街道", "新区东山镇"]
 COUNTIES = ["高新区", "高新区", "吴中区", "姑苏区", "高新区", "高新区"]
@@ -65,7 +65,7 @@ def test_rows_repeat_the_answer_of_their_distinct_pair():
     )
 )
 def test_vectorised_keys_and_stems_equal_the_one_by_one_rule(values):
-    from coverage_gis.names import name_key, name_keys, name_stem, name_stems
+    from coverage_gis.core.names import name_key, name_keys, name_stem, name_stems
 
     keys = name_keys(values)
     assert keys == [name_key(v) for v in values]

@@ -16,10 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.engine import prepare
-from coverage_gis.engine_partitioned import merge_findings, plan_partitions, prepare_partitioned
-from coverage_gis.findings import Finding
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.engine import prepare
+from coverage_gis.core.engine_partitioned import (
+    merge_findings,
+    plan_partitions,
+    prepare_partitioned,
+)
+from coverage_gis.core.findings import Finding
 from coverage_gis.io.facilities import read_facility_file
 from coverage_gis.io.normalise import MAX_ROW_FINDINGS, SHOWN_ROW_FINDINGS
 
@@ -81,7 +85,7 @@ def test_partitioned_audit_equals_the_in_process_one(files):
 
 def test_partitioned_audit_on_dask_workers(files):
     pytest.importorskip("dask_geopandas")
-    from coverage_gis.engine_dask import dask_client, prepare_dask_files
+    from coverage_gis.core.engine_dask import dask_client, prepare_dask_files
 
     units, fac_path = files
     catalog = load_catalog()

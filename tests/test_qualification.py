@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coverage_gis.engine import QUALIFICATION_REASONS, audit, qualification, service_reasons
-from coverage_gis.report_tables import facility_detail, unit_presence
+from coverage_gis.core.engine import audit
+from coverage_gis.core.rules import QUALIFICATION_REASONS, qualification, service_reasons
+from coverage_gis.export.report_tables import facility_detail, unit_presence
 from tests.conftest import fac_rows
 
 
@@ -80,7 +81,7 @@ def test_workbook_tables_read_the_engine(units, catalog):
 
 
 def test_demo_qualification_matches_the_engine_counts():
-    from coverage_gis.catalog import load_catalog
+    from coverage_gis.core.catalog import load_catalog
     from coverage_gis.workflow import (
         demo_boundaries_path,
         demo_facilities_paths,

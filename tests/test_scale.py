@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage_gis._locate import PointLocator, locate_points
 from coverage_gis.cli import main
-from coverage_gis.engine import audit
+from coverage_gis.core.engine import audit
+from coverage_gis.core.point_in_polygon import PointLocator, locate_points
+from coverage_gis.core.schema import TEXT_DTYPE
 from coverage_gis.io.facilities import _vector_facilities, read_facility_file
 from coverage_gis.io.geoparquet import write_facilities_parquet
-from coverage_gis.schema import TEXT_DTYPE
 from tests.conftest import fac_rows, make_units
 
 _BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "make_national_data.py"
@@ -154,7 +154,7 @@ def test_audit_writes_geoparquet_results(tmp_path, national):
 
 def test_dask_engine_equals_in_process(national, catalog):
     pytest.importorskip("dask_geopandas")
-    from coverage_gis.engine_dask import audit_dask, dask_client
+    from coverage_gis.core.engine_dask import audit_dask, dask_client
 
     units, table = national
     fac = table.drop(["geometry"]).to_pandas()
@@ -183,7 +183,8 @@ def test_dask_engine_equals_in_process(national, catalog):
 
 
 def test_location_started_ahead_is_used_only_for_the_same_inputs(catalog):
-    from coverage_gis.engine import locate_ahead, prepare
+    from coverage_gis.core.engine import prepare
+    from coverage_gis.core.locate import locate_ahead
 
     units = make_units()
     fac = fac_rows(
@@ -236,17 +237,18 @@ def test_locator_built_ahead_gives_the_same_assignment(monkeypatch, catalog):
     """The units' locator is built while the facility files are read (from
     ``_LOCATOR_AHEAD_UNITS`` units) and the facilities located with it: the same units,
     shared-edge flags and accounting as locating from scratch."""
-    from coverage_gis import engine, workflow
+    from coverage_gis import workflow
+    from coverage_gis.core import locate
 
     data = Path(__file__).parent / "data"
     built: list[int] = []
-    real = engine.unit_locator
+    real = locate.unit_locator
 
     def counting(units):
         built.append(len(units))
         return real(units)
 
-    monkeypatch.setattr(engine, "unit_locator", counting)
+    monkeypatch.setattr(locate, "unit_locator", counting)
     monkeypatch.setattr(workflow, "_LOCATOR_AHEAD_UNITS", 1)
     ahead = workflow.load_inputs(data / "grid_units.geojson", [data / "gcj02_list.csv"])
     assert built == [len(ahead.units)]  # built once, ahead of the (small) facility table

@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from coverage_gis.catalog import load_catalog
 from coverage_gis.cli import main
+from coverage_gis.core.catalog import load_catalog
 from coverage_gis.workflow import (
     demo_access_paths,
     demo_boundaries_path,

@@ -12,8 +12,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.errors import InputError
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.errors import InputError
 from coverage_gis.siting.scenario import (
     PlannedSite,
     Scenario,
@@ -231,7 +231,7 @@ def test_adding_sites_never_lowers_a_presence_indicator(demo, picks):
 @pytest.mark.parametrize("mode", ["euclidean", "barrier", "network"])
 def test_pairs_for_appended_facilities_equal_pairs_measured_at_once(demo, mode):
     """The access cache measures only a scenario's new sites; the pairs are the same."""
-    from coverage_gis.catalog import AccessRule
+    from coverage_gis.core.catalog import AccessRule
 
     _inputs, _, prepared, now = demo
     access = prepared.access
@@ -307,7 +307,7 @@ def test_scenarios_and_dates_evaluated_on_two_threads_agree_with_one(demo):
 def test_pairs_taken_from_every_possible_facility_equal_pairs_of_the_taken(demo, mode):
     """Another date measures no pair again: the pairs of every facility an indicator could
     count are cached and the date's taken; they equal the pairs measured for those alone."""
-    from coverage_gis.catalog import AccessRule
+    from coverage_gis.core.catalog import AccessRule
 
     _, _, prepared, now = demo
     access = prepared.access

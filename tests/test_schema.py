@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from coverage_gis.schema import (
+from coverage_gis.core.schema import (
     FACILITY_COLUMNS,
     TEXT_COLUMNS,
     TEXT_DTYPE,
@@ -59,7 +59,7 @@ def test_coerced_frame_round_trips_and_concatenates():
 
 
 def test_facility_frame_checks_dtypes_and_uses_positions():
-    from coverage_gis.schema import coerce_column, facility_frame
+    from coverage_gis.core.schema import coerce_column, facility_frame
 
     names = pd.Series(["b", "a"], index=[7, 3], dtype=TEXT_DTYPE)  # a stray index
     frame = facility_frame({"name": names, "lon": coerce_column("lon", None, 2)}, 2)

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from coverage_gis.catalog import load_catalog
 from coverage_gis.cli import main
-from coverage_gis.export_sites import SITE_HEADERS, SOLVER_HEADERS, add_site_sheets
-from coverage_gis.export_xlsx import SHEET_NAMES, write_workbook
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.export.sites import SITE_HEADERS, SOLVER_HEADERS, add_site_sheets
+from coverage_gis.export.workbook import SHEET_NAMES, write_workbook
 from coverage_gis.siting.models import SitingResult
 from coverage_gis.siting.suggest import (
     SITE_COLUMNS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.siting.capacity import capacitated_mclp
 
 # demand: A (100 elderly, needs 4 beds), B (50, 2 beds), C (80, 3.2 beds)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy.optimize import OptimizeResult
 from shapely.geometry import box
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.siting import (
     SOLVER,
     SitingResult,

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage_gis.catalog import load_catalog
 from coverage_gis.cli import main
-from coverage_gis.errors import InputError
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.errors import InputError
 from coverage_gis.siting.suggest import suggest_sites
 from coverage_gis.workflow import (
     demo_access_paths,

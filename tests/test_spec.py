@@ -14,9 +14,9 @@ import pytest
 
 from coverage_gis._paths import resource_path
 from coverage_gis.batch import audit_specs, run_batch
-from coverage_gis.catalog import load_catalog
 from coverage_gis.cli import main
-from coverage_gis.errors import InputError
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.errors import InputError
 from coverage_gis.spec import (
     AuditSpec,
     FacilitySpec,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from coverage_gis.engine import _classify_status, _norm_status
-from coverage_gis.vocabularies import vocabulary
+from coverage_gis.core.rules import classify_status, norm_status
+from coverage_gis.core.vocabularies import vocabulary
 
 
 def test_every_status_word_is_classified_as_its_list_says():
     for key, code in (("open", 0), ("not_open", 1), ("closed", 2)):
         words = sorted(vocabulary("status", key))
-        assert words and all(_norm_status(w) == w for w in words)  # stored normalised
-        assert set(_classify_status(pd.Series(words, dtype=object))) == {code}, key
+        assert words and all(norm_status(w) == w for w in words)  # stored normalised
+        assert set(classify_status(pd.Series(words, dtype=object))) == {code}, key
     lists = [vocabulary("status", k) for k in ("open", "not_open", "closed")]
     assert not (lists[0] & lists[1] or lists[0] & lists[2] or lists[1] & lists[2])
 

@@ -34,13 +34,13 @@ _LAZY = {
     "AuditInputs": "coverage_gis.workflow",
     "load_inputs": "coverage_gis.workflow",
     "run_audit": "coverage_gis.workflow",
-    "AuditOptions": "coverage_gis.results",
-    "AuditResult": "coverage_gis.results",
-    "audit": "coverage_gis.engine",
-    "prepare": "coverage_gis.engine",
-    "load_catalog": "coverage_gis.catalog",
-    "CatalogError": "coverage_gis.errors",
-    "InputError": "coverage_gis.errors",
+    "AuditOptions": "coverage_gis.core.results",
+    "AuditResult": "coverage_gis.core.results",
+    "audit": "coverage_gis.core.engine",
+    "prepare": "coverage_gis.core.engine",
+    "load_catalog": "coverage_gis.core.catalog",
+    "CatalogError": "coverage_gis.core.errors",
+    "InputError": "coverage_gis.core.errors",
 }
 
 

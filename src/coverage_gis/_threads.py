@@ -20,7 +20,7 @@ def pool(role: str, workers: int = 1) -> ThreadPoolExecutor:
 
     Roles in use: ``reader`` (facility files, :func:`coverage_gis.workflow.load_inputs`),
     ``checks`` (boundary checks, same), ``locate`` (point location of
-    :mod:`coverage_gis.engine`) and ``pip`` (the point-in-polygon passes of
-    :mod:`coverage_gis._locate`).
+    :mod:`coverage_gis.core.engine`) and ``pip`` (the point-in-polygon passes of
+    :mod:`coverage_gis.core.point_in_polygon`).
     """
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"coverage-gis-{role}")

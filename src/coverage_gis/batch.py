@@ -31,7 +31,7 @@ folder, and each audit's folder (``OUT/<name>``) must stay inside ``OUT``. A job
 audit named ``..``, is refused before anything is read or written, unless the caller
 passes ``allow_outside=True`` (``coverage-gis batch --allow-outside``): a job file may come
 from someone else and should not be able to overwrite files elsewhere. The trend tables are
-CSV with risky text cells prefixed by ``'`` (:mod:`coverage_gis.export_safety`).
+CSV with risky text cells prefixed by ``'`` (:mod:`coverage_gis.export.safety`).
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from typing import Any
 
 import pandas as pd
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.errors import InputError
-from coverage_gis.export_safety import safe_frame
-from coverage_gis.export_tables import write_outputs
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.errors import InputError
+from coverage_gis.export.safety import safe_frame
+from coverage_gis.export.tables import write_outputs
 from coverage_gis.spec import AuditSpec, spec_inputs
 from coverage_gis.workflow import Progress, prepare_audit
 
@@ -228,7 +228,7 @@ def run_batch(
             folder = out_root / name / day.isoformat()
             write_outputs(result, folder, formats & {"csv", "json", "parquet"})
             if "xlsx" in formats:
-                from coverage_gis.export_xlsx import write_workbook
+                from coverage_gis.export.workbook import write_workbook
 
                 write_workbook(result, folder / "coverage_report.xlsx")
             for r in result.indicators:

@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 __all__ = ["CONFIG_ENV", "config_path", "get_setting"]
 

@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 if TYPE_CHECKING:
-    from coverage_gis.results import AuditOptions
+    from coverage_gis.core.results import AuditOptions
     from coverage_gis.workflow import AuditInputs, Progress
 
 __all__ = [
@@ -153,8 +153,8 @@ class AuditSpec:
         return dt.date.fromisoformat(self.as_of)
 
     def options(self) -> AuditOptions:
-        """The :class:`~coverage_gis.results.AuditOptions` (manual values read)."""
-        from coverage_gis.results import AuditOptions
+        """The :class:`~coverage_gis.core.results.AuditOptions` (manual values read)."""
+        from coverage_gis.core.results import AuditOptions
         from coverage_gis.workflow import load_manual_values
 
         return AuditOptions(

@@ -4,7 +4,7 @@ Every text a user reads is written in Chinese and English where it is made — a
 ``message_zh``/``message_en``, a ``(zh, en)`` pair in a table of labels, a catalogue
 entry's ``name_zh``/``name_en`` — and one language is chosen where it is shown, by the
 functions here: :func:`pick` for a pair, :func:`named` for an object with ``name_zh`` and
-``name_en``, :meth:`Finding.message <coverage_gis.findings.Finding.message>` for a finding.
+``name_en``, :meth:`Finding.message <coverage_gis.core.findings.Finding.message>` for a finding.
 The CLI, the workbook, the map export and the desktop app (``gui.i18n.tr``, which adds the
 app's current language) all go through them; ``tests/test_architecture.py`` refuses a
 ``lang == "zh"`` test anywhere else.
@@ -59,7 +59,7 @@ class _Named(Protocol):
 def check_lang(lang: str) -> Lang:
     """``lang`` if it is a supported language; otherwise a bilingual ``InputError``."""
     if lang not in LANGUAGES:
-        from coverage_gis.errors import InputError
+        from coverage_gis.core.errors import InputError
 
         raise InputError(f"未知语言：{lang}", f"Unknown language: {lang}", value=lang)
     return lang  # type: ignore[return-value]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import wait
@@ -24,11 +23,13 @@ import pandas as pd
 from coverage_gis._paths import data_path
 from coverage_gis._threads import pool as threads
 from coverage_gis.access.evaluate import AccessInputs
-from coverage_gis.catalog import Catalog
-from coverage_gis.engine import PendingLocation, PreparedAudit, prepare
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Findings
-from coverage_gis.results import AuditOptions, AuditResult
+from coverage_gis.core.catalog import Catalog
+from coverage_gis.core.engine import PreparedAudit, prepare
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Findings
+from coverage_gis.core.locate import PendingLocation
+from coverage_gis.core.results import AuditOptions, AuditResult
+from coverage_gis.io.digest import file_sha256
 
 __all__ = [
     "AuditInputs",
@@ -80,15 +81,6 @@ def demo_access_paths() -> dict[str, Path]:
     return {k: p for k, p in candidates.items() if p.exists()}
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file (hex)."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @dataclass
 class AuditInputs:
     """Units and facilities read from files, with the readers' findings."""
@@ -130,7 +122,7 @@ def load_inputs(
     ``{file name or path: {field: header}}`` (files not named use automatic recognition);
     ``facilities_layer`` is one layer name (GeoPackage, zip archive) or ``{file: layer}``.
     With ``locate_ahead`` (the default) large facility tables start being located in the
-    units while the rest is read (see :func:`coverage_gis.engine.locate_ahead`); callers
+    units while the rest is read (see :func:`coverage_gis.core.locate.locate_ahead`); callers
     that will not run :func:`prepare_audit` on the result (validation, the Dask engine)
     pass False. ``population``, ``water`` and ``roads`` are the inputs of ``access``
     indicators (see :func:`load_access_inputs`).
@@ -141,11 +133,11 @@ def load_inputs(
         For unreadable files, missing columns or CRS (file-level problems). Row-level
         problems become error findings instead, so that every one is reported at once.
     """
-    from coverage_gis.engine import locate_ahead as start_locating
-    from coverage_gis.engine import locator_ahead as start_locator
+    from coverage_gis.core.locate import locate_ahead as start_locating
+    from coverage_gis.core.locate import locator_ahead as start_locator
+    from coverage_gis.core.schema import coerce_facilities, empty_facilities
     from coverage_gis.io.boundaries import check_coverage, read_boundaries
     from coverage_gis.io.check_cache import cached_coverage_check
-    from coverage_gis.schema import coerce_facilities, empty_facilities
 
     # Work is overlapped on two cores. The facility files are read on a worker thread while
     # the boundaries are read here; the boundary checks (overlaps, gaps: GEOS, without the
@@ -444,8 +436,8 @@ def _read_facilities(
 
 def _suggest(units: gpd.GeoDataFrame, frame: pd.DataFrame, declared: str | None, file: str) -> Any:
     """CRS suggestion for one file's rows that have coordinates and a named unit."""
-    from coverage_gis.coordsys import from_wgs84, normalize_source_crs
-    from coverage_gis.crs_suggest import suggest_crs
+    from coverage_gis.core.coordsys import from_wgs84, normalize_source_crs
+    from coverage_gis.io.crs_suggest import suggest_crs
 
     named = frame["unit_name"].notna() & frame["lon"].notna() & frame["row_error"].isna()
     if named.sum() < 5:
@@ -558,7 +550,7 @@ def run_audit(
     allow_errors: bool = False,
     progress: Progress = _silent,
 ) -> AuditResult:
-    """Audit on one date (see :func:`coverage_gis.engine.audit`)."""
+    """Audit on one date (see :func:`coverage_gis.core.engine.audit`)."""
     prepared = prepare_audit(inputs, catalog, options, allow_errors=allow_errors, progress=progress)
     progress("计算指标", "evaluating indicators")
     return prepared.evaluate(as_of)

@@ -15,7 +15,7 @@ import openpyxl
 from openpyxl.styles import Alignment
 from shapely.geometry import Polygon, box
 
-from coverage_gis.coordsys import wgs84_to_bd09, wgs84_to_gcj02
+from coverage_gis.core.coordsys import wgs84_to_bd09, wgs84_to_gcj02
 
 HERE = Path(__file__).resolve().parent
 

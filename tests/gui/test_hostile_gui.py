@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.gui.dialogs import ExportNotice
 from coverage_gis.gui.project import FacilitySource, Project, save_project
 from coverage_gis.gui.reporting import show_error

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.gui.project import (
     FacilitySource,
     Project,

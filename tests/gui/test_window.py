@@ -13,11 +13,11 @@ import openpyxl
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog
 
-from coverage_gis.catalog import load_catalog
-from coverage_gis.engine import prepare
+from coverage_gis.core.catalog import load_catalog
+from coverage_gis.core.engine import prepare
+from coverage_gis.core.results import AuditOptions
 from coverage_gis.gui.mapview import MapView
 from coverage_gis.gui.tables import RAW_ROLE
-from coverage_gis.results import AuditOptions
 from coverage_gis.workflow import (
     demo_access_paths,
     demo_boundaries_path,
@@ -398,7 +398,7 @@ def test_reading_and_evaluating_run_off_the_ui_thread(make_window, qtbot, monkey
     import threading
 
     from coverage_gis import workflow
-    from coverage_gis.engine import PreparedAudit
+    from coverage_gis.core.engine import PreparedAudit
 
     seen: list[tuple[str, bool]] = []
     real_load, real_eval = workflow.load_inputs, PreparedAudit.evaluate
@@ -453,7 +453,7 @@ def test_detail_panel_says_why_facilities_do_not_count(make_window) -> None:
     """For a township that misses a target although it has facilities of the type, the
     detail panel lists them with the engine's reason (``qualification``), and each
     facility row says why it is not counted."""
-    from coverage_gis.engine import QUALIFICATION_REASONS, qualification
+    from coverage_gis.core.rules import QUALIFICATION_REASONS, qualification
 
     w = make_window()
     res = w.session.result

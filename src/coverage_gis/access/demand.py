@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding, Findings, Severity
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding, Findings, Severity
 from coverage_gis.io.normalise import MAX_ROW_FINDINGS, SHOWN_ROW_FINDINGS
 
 if TYPE_CHECKING:

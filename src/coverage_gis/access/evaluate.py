@@ -1,6 +1,6 @@
 """Evaluate ``access`` indicators: how much of the demand lives within reach (生活圈可达性).
 
-The engine (:meth:`coverage_gis.engine.PreparedAudit.evaluate`) hands each ``access``
+The engine (:meth:`coverage_gis.core.engine.PreparedAudit.evaluate`) hands each ``access``
 indicator the facility rows that qualify on the evaluation date (same type, status, date
 and standard rules as a presence indicator); this module turns them into
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.findings import Finding, Findings
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from coverage_gis.access.demand import Demand
     from coverage_gis.access.network import RoadNetwork
     from coverage_gis.access.pairs import Pairs
-    from coverage_gis.catalog import AccessRule, Indicator
+    from coverage_gis.core.catalog import AccessRule, Indicator
 
 __all__ = ["UNIT_ACCESS_COLUMNS", "AccessDetail", "AccessInputs", "evaluate_access"]
 
@@ -150,7 +150,7 @@ class AccessInputs:
         ckey = ("demand_units", id(owner), id(demand))
         if ckey in self._cache:
             return self._cache[ckey][2]
-        from coverage_gis.engine import locate_facilities
+        from coverage_gis.core.locate import locate_facilities
 
         codes = pd.Index(units["code"].astype(str).to_numpy())
         given = (
@@ -165,7 +165,7 @@ class AccessInputs:
         if given is not None:
             pos = np.where(given >= 0, given, pos)
         elif demand.unit_name is not None:
-            from coverage_gis.names import match_unit_names
+            from coverage_gis.core.names import match_unit_names
 
             named, _amb = match_unit_names(
                 list(demand.unit_name),

@@ -13,8 +13,8 @@ import traceback
 import click
 
 from coverage_gis import __version__
-from coverage_gis.errors import InputError
-from coverage_gis.export_safety import terminal_safe
+from coverage_gis.core.errors import InputError
+from coverage_gis.export.safety import terminal_safe
 
 __all__ = ["cli", "main"]
 

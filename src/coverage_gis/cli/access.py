@@ -22,14 +22,14 @@ from coverage_gis.cli.audit import (
     load_from_options,
     run_local,
 )
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 __all__ = ["access"]
 
 
 def _adhoc_indicator(kw: dict[str, Any], catalog: Any) -> Any:
     """An access indicator built from ``--types``, ``--mode``, ``--threshold`` …"""
-    from coverage_gis.catalog import WALK_KMH, AccessRule, Indicator
+    from coverage_gis.core.catalog import WALK_KMH, AccessRule, Indicator
 
     codes = tuple(c.strip() for c in kw["types"].split(",") if c.strip())
     unknown = [c for c in codes if c not in catalog.type_codes]
@@ -143,9 +143,9 @@ def _summary(result: Any, lang: str) -> str:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def access(**kw: Any) -> None:
     """人口可达性：多少居民（老人）在设施可达范围内 / Residents within reach of facilities."""
-    from coverage_gis.catalog import load_catalog
-    from coverage_gis.export_safety import safe_frame
-    from coverage_gis.export_tables import audit_to_dict
+    from coverage_gis.core.catalog import load_catalog
+    from coverage_gis.export.safety import safe_frame
+    from coverage_gis.export.tables import audit_to_dict
 
     steps = Steps(kw["quiet"])
     steps("读取指标目录", "loading catalogue")

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from coverage_gis.cli import cli
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.spec import FORMATS
 
 
@@ -316,12 +316,12 @@ def _parse_formats(value: str) -> set[str]:
 def _write_formats(
     result: Any, out: Path, fmts: set[str], lang: str, sites: Sequence[Any] = ()
 ) -> list[Path]:
-    from coverage_gis.export_tables import write_outputs
+    from coverage_gis.export.tables import write_outputs
 
     written = write_outputs(result, out, fmts & {"csv", "json", "parquet"})
     if "xlsx" in fmts:
-        from coverage_gis.export_summary import write_summary
-        from coverage_gis.export_xlsx import write_workbook
+        from coverage_gis.export.summary import write_summary
+        from coverage_gis.export.workbook import write_workbook
 
         # the workbook also writes its charts to out/charts/<id>.png
         written.append(write_workbook(result, out / "coverage_report.xlsx", sites=sites))
@@ -331,7 +331,7 @@ def _write_formats(
 
 def _run_dask(inputs: Any, catalog: Any, kw: dict[str, Any], options: Any, steps: Steps) -> Any:
     """``audit --engine dask``: the spatial assignment partitioned on a Dask cluster."""
-    from coverage_gis.engine_dask import prepare_dask
+    from coverage_gis.core.engine_dask import prepare_dask
     from coverage_gis.workflow import check_errors
 
     check_errors(inputs.findings, kw["allow_errors"])
@@ -369,7 +369,7 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: Steps) -> Any
     """``audit --engine dask`` on GeoParquet: every partition read and prepared on a worker."""
     import pyarrow.parquet as pq
 
-    from coverage_gis.engine_dask import prepare_dask_files
+    from coverage_gis.core.engine_dask import prepare_dask_files
     from coverage_gis.io.boundaries import read_boundaries
     from coverage_gis.io.check_cache import cached_coverage_check
     from coverage_gis.io.columns import load_column_mapping, parse_column_options
@@ -449,8 +449,8 @@ def _run_dask_partitioned(kw: dict[str, Any], catalog: Any, steps: Steps) -> Any
 
 
 def audit_options(kw: dict[str, Any]) -> Any:
-    """The :class:`~coverage_gis.results.AuditOptions` of a command's evaluation options."""
-    from coverage_gis.results import AuditOptions
+    """The :class:`~coverage_gis.core.results.AuditOptions` of a command's evaluation options."""
+    from coverage_gis.core.results import AuditOptions
     from coverage_gis.workflow import load_manual_values
 
     return AuditOptions(
@@ -484,7 +484,7 @@ def evaluate_from_options(
     outputs (``formats``) need no facility rows; otherwise the rows are read here and only
     the point assignment runs on the cluster.
     """
-    from coverage_gis.catalog import load_catalog
+    from coverage_gis.core.catalog import load_catalog
 
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
@@ -503,7 +503,7 @@ def audit_with_plan(
     """The inputs, the audit of the real inputs (``None`` without ``baseline``) and the
     audit of the inputs plus ``--scenario`` (same options): the real rows are prepared once
     and the planned rows appended (:func:`coverage_gis.siting.scenario.evaluate_scenario`)."""
-    from coverage_gis.catalog import load_catalog
+    from coverage_gis.core.catalog import load_catalog
     from coverage_gis.siting.scenario import evaluate_scenario, read_scenario_file
     from coverage_gis.workflow import check_errors, prepare_audit
 
@@ -549,7 +549,7 @@ def run_suggestions(
 
 def audit_with_inputs(kw: dict[str, Any], steps: Steps) -> tuple[Any, Any]:
     """The inputs and their in-process audit (what ``--suggest`` needs besides the result)."""
-    from coverage_gis.catalog import load_catalog
+    from coverage_gis.core.catalog import load_catalog
 
     steps("读取指标目录", "loading catalogue")
     catalog = load_catalog(kw["catalog"])
@@ -612,7 +612,7 @@ def audit_with_inputs(kw: dict[str, Any], steps: Steps) -> tuple[Any, Any]:
 )
 def audit(**kw: Any) -> None:
     """审计覆盖率并输出指标表 / Audit coverage and write the indicator table."""
-    from coverage_gis.export_tables import audit_json, format_indicator_table
+    from coverage_gis.export.tables import audit_json, format_indicator_table
 
     apply_spec_file(click.get_current_context(), kw)
     fmts = _parse_formats(kw["formats"])
@@ -633,12 +633,12 @@ def audit(**kw: Any) -> None:
     steps("写出结果", "writing outputs")
     written = _write_formats(result, kw["out"], fmts, kw["lang"], sites)
     if plan is not None:
-        from coverage_gis.export_tables import scenario_table
+        from coverage_gis.export.tables import scenario_table
 
         table = scenario_table(result, plan)
         Path(kw["out"]).mkdir(parents=True, exist_ok=True)
         path = Path(kw["out"]) / "scenario.csv"
-        from coverage_gis.export_safety import safe_frame
+        from coverage_gis.export.safety import safe_frame
 
         safe_frame(table).to_csv(path, index=False, encoding="utf-8-sig")
         written = [*written, path]
@@ -687,9 +687,9 @@ def validate(**kw: Any) -> None:
 
     Exit code 2 when any error-level finding is present.
     """
-    from coverage_gis.catalog import load_catalog
-    from coverage_gis.engine import prepare
-    from coverage_gis.export_validation import format_findings, write_findings
+    from coverage_gis.core.catalog import load_catalog
+    from coverage_gis.core.engine import prepare
+    from coverage_gis.export.validation import format_findings, write_findings
 
     steps = Steps(kw["quiet"])
     catalog = load_catalog(kw["catalog"])
@@ -749,7 +749,7 @@ def batch(job: Path, quiet: bool, allow_outside: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def catalog_cmd(catalog: Path | None, as_json: bool) -> None:
     """列出指标和设施类型 / List the catalogue's indicators and facility types."""
-    from coverage_gis.catalog import load_catalog
+    from coverage_gis.core.catalog import load_catalog
 
     cat = load_catalog(catalog)
     if as_json:

@@ -101,8 +101,8 @@ def site(**kw: Any) -> None:
     """选址建议：新设施放在哪里、各补上什么缺口 / Where the next facilities should go."""
     import pandas as pd
 
-    from coverage_gis.catalog import load_catalog
-    from coverage_gis.export_safety import safe_frame
+    from coverage_gis.core.catalog import load_catalog
+    from coverage_gis.export.safety import safe_frame
     from coverage_gis.siting.suggest import suggest_sites
 
     steps = Steps(kw["quiet"])
@@ -112,7 +112,7 @@ def site(**kw: Any) -> None:
     result = run_local(kw, inputs, catalog, steps)
     candidates, cand_file = None, None
     if kw["candidates_path"] is not None:
-        from coverage_gis.errors import InputError
+        from coverage_gis.core.errors import InputError
         from coverage_gis.io.facilities import read_facility_file
 
         steps("读取候选点位", "reading candidate sites")
@@ -172,7 +172,7 @@ def site(**kw: Any) -> None:
             for s in runs
         ],
     }
-    from coverage_gis.export_sites import write_sites_workbook
+    from coverage_gis.export.sites import write_sites_workbook
 
     write_sites_workbook(runs, out / "sites.xlsx")
     (out / "sites.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")

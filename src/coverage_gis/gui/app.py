@@ -27,8 +27,8 @@ def preload() -> None:
     import pyogrio
     import pyproj
 
-    import coverage_gis.crs_suggest
     import coverage_gis.io.boundaries
+    import coverage_gis.io.crs_suggest
     import coverage_gis.io.facilities
     import coverage_gis.mapexport.html  # noqa: F401
 

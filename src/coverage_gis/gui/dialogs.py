@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coverage_gis.coordsys import normalize_source_crs
-from coverage_gis.errors import InputError
+from coverage_gis.core.coordsys import normalize_source_crs
+from coverage_gis.core.errors import InputError
 from coverage_gis.gui.i18n import pick, tr
 from coverage_gis.gui.preview import FilePreview
 from coverage_gis.gui.richtext import esc

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coverage_gis.core.results import AuditOptions, AuditResult
 from coverage_gis.gui import paths
 from coverage_gis.gui.dialogs import ExportNotice, MappingDialog, confirm_outside_inputs
 from coverage_gis.gui.i18n import language, set_language, tr
@@ -70,7 +71,6 @@ from coverage_gis.gui.tables import (
     UnitsTableModel,
 )
 from coverage_gis.gui.workers import TaskRunner
-from coverage_gis.results import AuditOptions, AuditResult
 from coverage_gis.siting.scenario import suggested_layer
 from coverage_gis.text import as_lang
 from coverage_gis.workflow import demo_access_paths, demo_boundaries_path, demo_facilities_paths
@@ -1287,6 +1287,6 @@ class MainWindow(QMainWindow):
 
 def write_report(result: AuditResult, path: Path) -> Path:
     """Write the Excel report (worker-safe): the same workbook as ``audit --format xlsx``."""
-    from coverage_gis.export_xlsx import write_workbook
+    from coverage_gis.export.workbook import write_workbook
 
     return Path(write_workbook(result, path))

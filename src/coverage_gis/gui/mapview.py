@@ -24,8 +24,8 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from coverage_gis.core.results import AuditResult
 from coverage_gis.gui.reporting import logger
-from coverage_gis.results import AuditResult
 from coverage_gis.text import as_lang
 
 __all__ = ["MapBridge", "MapView", "write_map_html"]

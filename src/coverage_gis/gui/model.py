@@ -21,13 +21,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from coverage_gis.catalog import Catalog, load_catalog
-from coverage_gis.engine import PreparedAudit
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding
+from coverage_gis.core.catalog import Catalog, load_catalog
+from coverage_gis.core.engine import PreparedAudit
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding
+from coverage_gis.core.results import AuditOptions, AuditResult
 from coverage_gis.gui.plan import ScenarioOutcome, evaluate_plan
 from coverage_gis.gui.project import Project
-from coverage_gis.results import AuditOptions, AuditResult
 from coverage_gis.siting.scenario import Scenario
 from coverage_gis.spec import spec_inputs
 from coverage_gis.workflow import (

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coverage_gis.engine import (
+from coverage_gis.core.results import AuditResult
+from coverage_gis.core.rules import (
     EXCLUSION_REASONS,
     QUALIFICATION_REASONS,
     qualification,
@@ -28,7 +29,6 @@ from coverage_gis.engine import (
 from coverage_gis.gui.i18n import named, pick, tr
 from coverage_gis.gui.model import AuditSession
 from coverage_gis.gui.richtext import esc
-from coverage_gis.results import AuditResult
 
 __all__ = ["CatalogPanel", "LayersPanel", "UnitDetailPanel"]
 
@@ -195,7 +195,7 @@ class UnitDetailPanel(QWidget):
 
 def _not_counted(result: AuditResult, indicator_id: str, positions: np.ndarray) -> str:
     """The township's facilities of an indicator's types that it does not count, by the
-    engine's reason (:func:`coverage_gis.engine.qualification`), or "" when there are none."""
+    engine's reason (:func:`coverage_gis.core.rules.qualification`), or "" when there are none."""
     if not len(positions):
         return ""
     q = qualification(result, indicator_id, positions)

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.siting.scenario import PlannedSite, Scenario, evaluate_scenario, site_fields
 
 if TYPE_CHECKING:
-    from coverage_gis.catalog import Catalog
-    from coverage_gis.engine import PreparedAudit
-    from coverage_gis.findings import Finding
-    from coverage_gis.results import AuditOptions, AuditResult
+    from coverage_gis.core.catalog import Catalog
+    from coverage_gis.core.engine import PreparedAudit
+    from coverage_gis.core.findings import Finding
+    from coverage_gis.core.results import AuditOptions, AuditResult
 
 __all__ = [
     "PLACED_NAME",
@@ -226,7 +226,7 @@ def site_units(
                 out[i] = cache[key]
         todo = [i for i in todo if (scenario.sites[i].lon, scenario.sites[i].lat) not in cache]
     if todo and units is not None and len(units):
-        from coverage_gis._locate import locate_points
+        from coverage_gis.core.point_in_polygon import locate_points
 
         codes = units["code"].astype(str).to_numpy()
         rank = np.argsort(np.argsort(codes, kind="stable"), kind="stable")

@@ -25,7 +25,7 @@ Example::
 ``scenario`` (optional; older files have none) is the planning scenario as
 :meth:`coverage_gis.siting.scenario.Scenario.to_dict` writes it. A bad site in it (a
 latitude of 95, a date that is not ``YYYY-MM-DD``) makes :func:`load_project` refuse the
-file with an :class:`~coverage_gis.errors.InputError` naming the file, site row and field.
+file with an :class:`~coverage_gis.core.errors.InputError` naming the file, site row and field.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.siting.scenario import Scenario
 from coverage_gis.spec import AuditSpec, FacilitySpec
 

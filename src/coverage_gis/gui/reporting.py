@@ -1,7 +1,7 @@
 """Errors become readable dialogs and log entries; the app stays up.
 
 :func:`show_error` is the one place that turns an exception into a dialog: an
-:class:`~coverage_gis.errors.InputError` shows its bilingual ``describe()`` text, anything
+:class:`~coverage_gis.core.errors.InputError` shows its bilingual ``describe()`` text, anything
 else a short "internal error" text; the traceback goes to the dialog's details and to the
 log file (:func:`coverage_gis.gui.paths.log_path`). :func:`install_excepthook` routes
 exceptions raised in Qt slots to the same dialog.
@@ -17,7 +17,7 @@ from types import TracebackType
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.gui.i18n import tr
 from coverage_gis.gui.paths import log_path
 

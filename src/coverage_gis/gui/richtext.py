@@ -10,7 +10,7 @@ left on ``Qt.AutoText``, when the string merely looks like HTML
 * a label or message box that shows data is set to ``Qt.PlainText``;
 * rich text built from data escapes every piece with :func:`esc` (HTML-escaped, and confined
   for bidirectional display when it holds U+202E or right-to-left letters, see
-  :func:`coverage_gis.export_safety.bidi_isolate`);
+  :func:`coverage_gis.export.safety.bidi_isolate`);
 * tooltips that may hold data go through :func:`tooltip` (escaped and always rich, so Qt
   never guesses).
 """
@@ -21,7 +21,7 @@ import html
 
 from PySide6.QtGui import Qt
 
-from coverage_gis.export_safety import bidi_isolate
+from coverage_gis.export.safety import bidi_isolate
 
 __all__ = ["esc", "tooltip"]
 

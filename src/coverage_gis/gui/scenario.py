@@ -44,8 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding
 from coverage_gis.gui.i18n import named, tr
 from coverage_gis.gui.model import AuditSession
 from coverage_gis.gui.plan import placed_site, site_type_for, site_units

@@ -1,4 +1,4 @@
-"""Table models over an :class:`~coverage_gis.results.AuditResult` (views stay dumb).
+"""Table models over an :class:`~coverage_gis.core.results.AuditResult` (views stay dumb).
 
 * :class:`IndicatorTableModel` — the indicator table in the plan's format (指标名称, 单位,
   2020 基准, 2025 目标, 当前值, 差距, 属性, 是否达标), coloured by met / not met, for the
@@ -19,12 +19,17 @@ import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from coverage_gis.engine import EXCLUSION_REASONS
-from coverage_gis.findings import Finding
+from coverage_gis.core.findings import Finding
+from coverage_gis.core.results import (
+    MANUAL_PENDING_EN,
+    MANUAL_PENDING_ZH,
+    AuditResult,
+    IndicatorResult,
+)
+from coverage_gis.core.rules import EXCLUSION_REASONS
 from coverage_gis.gui.i18n import named, tr
 from coverage_gis.gui.plan import fmt_change
 from coverage_gis.gui.richtext import tooltip
-from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult, IndicatorResult
 
 __all__ = [
     "MET_COLORS",

@@ -14,7 +14,7 @@ anything) shows
 * a member above :data:`RATIO_MIN_BYTES` whose size is more than :data:`MAX_RATIO` times
   its compressed size (real data compresses 2–20×; zeros ~1,000×).
 
-Each refusal is an :class:`~coverage_gis.errors.InputError` (exit code 2) that names the
+Each refusal is an :class:`~coverage_gis.core.errors.InputError` (exit code 2) that names the
 file, the member and the limit. The sizes are those the archive declares; a reader that
 trusts them inflates no more than that.
 """
@@ -25,7 +25,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 __all__ = [
     "MAX_MEMBERS",

@@ -22,8 +22,8 @@ import pandas as pd
 import shapely
 
 from coverage_gis._threads import pool as threads
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding, Findings
 from coverage_gis.io.columns import header_key
 from coverage_gis.io.normalise import MAX_ROW_FINDINGS, SHOWN_ROW_FINDINGS
 

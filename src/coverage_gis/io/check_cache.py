@@ -26,7 +26,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from coverage_gis.findings import Finding
+from coverage_gis.core.findings import Finding
 
 __all__ = ["cache_dir", "cached_coverage_check", "check_key"]
 
@@ -92,7 +92,7 @@ def cached_coverage_check(
     folder = cache_dir()
     if folder is None or not Path(file).is_file():
         return compute(units, file=file)
-    from coverage_gis.workflow import file_sha256
+    from coverage_gis.io.digest import file_sha256
 
     key = check_key(digest or file_sha256(file), dict(options or {}))
     path = folder / f"coverage-check-{key}.json"

@@ -1,7 +1,7 @@
 """Recognising facility-list columns by their Chinese and English names.
 
 Planners name the same column many ways (经度 / 东经 / lng / lon / x). :data:`SYNONYMS` maps
-each normalised field of :mod:`coverage_gis.schema` to the header texts that mean it;
+each normalised field of :mod:`coverage_gis.core.schema` to the header texts that mean it;
 :func:`recognise_columns` picks one source column per field. An explicit mapping (CLI
 ``--column field=header`` or a TOML file with a ``[columns]`` table) always wins.
 :func:`find_header` finds the header row of a table under its title rows (merged header
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding, Findings
 
 __all__ = [
     "FIELD_LABELS",

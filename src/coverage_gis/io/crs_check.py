@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.io.coords import in_china
 
 __all__ = ["MIN_SHARE_IN_CHINA", "check_crs_plausible", "likely_crs"]

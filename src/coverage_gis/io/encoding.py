@@ -40,7 +40,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 __all__ = [
     "decode_dbf_hint",

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding, Findings
+from coverage_gis.core.schema import coerce_facilities, empty_facilities
 from coverage_gis.io.columns import (
     MAX_HEADER_SCAN,
     ambiguity_error,
@@ -39,7 +40,6 @@ from coverage_gis.io.columns import (
 )
 from coverage_gis.io.encoding import read_text
 from coverage_gis.io.normalise import RawColumns, normalise_facilities
-from coverage_gis.schema import coerce_facilities, empty_facilities
 
 __all__ = [
     "RawTable",
@@ -449,7 +449,7 @@ def vector_raw_columns(
 def _vector_facilities(
     path: Path, *, layer: str | None, mapping: Mapping[str, str] | None, crs: str = "wgs84"
 ) -> tuple[pd.DataFrame, Findings]:
-    from coverage_gis.coordsys import normalize_source_crs
+    from coverage_gis.core.coordsys import normalize_source_crs
     from coverage_gis.io.vector import read_vector_arrow
 
     # A projected EPSG code declares the file's CRS; gcj02/bd09 shift its coordinates.

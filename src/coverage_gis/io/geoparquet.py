@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Findings
-from coverage_gis.schema import FACILITY_COLUMNS, facility_frame
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Findings
+from coverage_gis.core.schema import FACILITY_COLUMNS, facility_frame
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from coverage_gis.results import AuditResult
+    from coverage_gis.core.results import AuditResult
 
 __all__ = ["read_facilities_parquet", "write_facilities_parquet", "write_results_parquet"]
 

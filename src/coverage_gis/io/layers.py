@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding, Findings
 
 __all__ = ["ContextLayer", "read_roads", "read_water", "water_gaps"]
 

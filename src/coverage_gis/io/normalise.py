@@ -48,8 +48,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis.coordsys import normalize_source_crs, to_wgs84
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.coordsys import normalize_source_crs, to_wgs84
+from coverage_gis.core.findings import Finding, Findings
+from coverage_gis.core.schema import TEXT_DTYPE, coerce_column, facility_frame
+from coverage_gis.core.vocabularies import vocabulary
 from coverage_gis.io.columns import FIELD_LABELS
 from coverage_gis.io.coords import (
     OUT_OF_CHINA_EN,
@@ -58,8 +60,6 @@ from coverage_gis.io.coords import (
     in_china,
     parse_coordinate_values,
 )
-from coverage_gis.schema import TEXT_DTYPE, coerce_column, facility_frame
-from coverage_gis.vocabularies import vocabulary
 
 __all__ = [
     "MAX_ROW_FINDINGS",
@@ -950,7 +950,7 @@ def _build_findings(
 def normalise_facilities(
     raw: RawColumns | Sequence[RawColumns], *, crs: str = "wgs84"
 ) -> tuple[pd.DataFrame, Findings]:
-    """Normalise raw facility columns into the facility table of :mod:`coverage_gis.schema`.
+    """Normalise raw facility columns into the facility table of :mod:`coverage_gis.core.schema`.
 
     Parameters
     ----------

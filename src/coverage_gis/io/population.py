@@ -53,8 +53,8 @@ from coverage_gis.access.demand import (
     accounting_row,
     row_findings,
 )
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding, Findings
 from coverage_gis.io.columns import SYNONYMS, column_letter, header_key
 from coverage_gis.io.normalise import (
     RawColumns,
@@ -850,7 +850,7 @@ def _vector_part(
     """A vector file of community points or polygons; returns the part and the kind."""
     import pyogrio
 
-    from coverage_gis.coordsys import normalize_source_crs
+    from coverage_gis.core.coordsys import normalize_source_crs
     from coverage_gis.io.vector import read_vector_arrow, vector_source
 
     source = normalize_source_crs(crs) if crs else "wgs84"

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.io.crs_check import check_crs_plausible
 
 __all__ = ["VectorSource", "point_xy", "read_vector_arrow", "vector_source"]

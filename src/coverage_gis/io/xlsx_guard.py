@@ -20,7 +20,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 __all__ = ["MAX_CELLS", "check_xlsx_extent"]
 

@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from coverage_gis.results import IndicatorResult
+from coverage_gis.core.results import IndicatorResult
 from coverage_gis.text import Lang, pick
 
 __all__ = ["ACCESS_BANDS", "MAX_MAP_POINTS", "access_layer", "distance_bands"]
@@ -62,7 +62,7 @@ def access_layer(
     lon = pts["lon"].to_numpy(dtype=float)[idx]
     lat = pts["lat"].to_numpy(dtype=float)[idx]
     if gcj02:
-        from coverage_gis.coordsys import wgs84_to_gcj02
+        from coverage_gis.core.coordsys import wgs84_to_gcj02
 
         lon, lat = wgs84_to_gcj02(lon, lat)
     near = pts["nearest_m"].to_numpy(dtype=float)[idx]

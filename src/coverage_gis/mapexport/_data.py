@@ -20,8 +20,9 @@ import shapely
 from shapely.geometry import mapping
 
 from coverage_gis._paths import data_path
-from coverage_gis.errors import InputError
-from coverage_gis.export_safety import bidi_isolate
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.results import AuditResult, IndicatorResult
+from coverage_gis.export.safety import bidi_isolate
 from coverage_gis.mapexport._access import access_layer
 from coverage_gis.mapexport._style import (
     OSM_ATTRIBUTION,
@@ -32,7 +33,6 @@ from coverage_gis.mapexport._style import (
     status_label,
     text,
 )
-from coverage_gis.results import AuditResult, IndicatorResult
 from coverage_gis.text import check_lang, named, pick
 
 if TYPE_CHECKING:
@@ -240,10 +240,10 @@ def simplify_units(units: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERAN
 def shift_to_gcj02(geoms: Any) -> Any:
     """Shift WGS84 geometries to GCJ-02 (for 高德 tiles), vertex by vertex.
 
-    Applies :func:`coverage_gis.coordsys.wgs84_to_gcj02` to every coordinate with
+    Applies :func:`coverage_gis.core.coordsys.wgs84_to_gcj02` to every coordinate with
     :func:`shapely.transform` (one vectorised call for all geometries).
     """
-    from coverage_gis.coordsys import wgs84_to_gcj02
+    from coverage_gis.core.coordsys import wgs84_to_gcj02
 
     def _fn(coords: np.ndarray) -> np.ndarray:
         x, y = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
@@ -323,8 +323,8 @@ def resolve_tianditu_key(key: str | None) -> str:
 # -- payload ---------------------------------------------------------------------------
 def _qualifying_by_unit(result: AuditResult, ir: IndicatorResult) -> pd.Series:
     """Facilities counting for a township indicator (the engine's
-    :func:`~coverage_gis.engine.qualification`), per unit."""
-    from coverage_gis.engine import qualification
+    :func:`~coverage_gis.core.rules.qualification`), per unit."""
+    from coverage_gis.core.rules import qualification
 
     fac = result.facilities
     ok = qualification(result, ir.indicator.id)["qualifies"].to_numpy()
@@ -353,7 +353,7 @@ def _site_payload(
         t = s.table
         lon, lat = t["lon"].to_numpy(dtype=float), t["lat"].to_numpy(dtype=float)
         if gcj02:
-            from coverage_gis.coordsys import wgs84_to_gcj02
+            from coverage_gis.core.coordsys import wgs84_to_gcj02
 
             lon, lat = wgs84_to_gcj02(lon, lat)
         for k, row in enumerate(t.itertuples()):
@@ -535,7 +535,7 @@ def map_payload(
     lon = fac["lon"].to_numpy(dtype=float)
     lat = fac["lat"].to_numpy(dtype=float)
     if basemap == "amap":
-        from coverage_gis.coordsys import wgs84_to_gcj02
+        from coverage_gis.core.coordsys import wgs84_to_gcj02
 
         lon, lat = wgs84_to_gcj02(lon, lat)
     unit_pos = {c: i for i, c in enumerate(codes)}

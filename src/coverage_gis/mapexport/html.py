@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage_gis._paths import resource_path
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.results import AuditResult
 from coverage_gis.mapexport._data import (
     BASEMAPS,
     DEFAULT_TOLERANCE_M,
@@ -28,7 +29,6 @@ from coverage_gis.mapexport._data import (
     map_payload,
     resolve_tianditu_key,
 )
-from coverage_gis.results import AuditResult
 from coverage_gis.text import Lang, pick
 
 if TYPE_CHECKING:

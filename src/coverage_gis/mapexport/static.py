@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.results import AuditResult
 from coverage_gis.mapexport._data import (
     _indicator_results,
     _label_point,
@@ -31,7 +32,6 @@ from coverage_gis.mapexport._style import (
     status_label,
     text,
 )
-from coverage_gis.results import AuditResult
 from coverage_gis.text import named, pick
 
 __all__ = ["export_static_map"]

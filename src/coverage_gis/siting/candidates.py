@@ -2,7 +2,7 @@
 
 * :func:`candidates_from_points` — sites a planner lists (vacant plots, community centres):
   a candidate in water, outside every unit or without usable coordinates is refused with a
-  :class:`~coverage_gis.findings.Finding`; the kept ones get the unit that covers them, by
+  :class:`~coverage_gis.core.findings.Finding`; the kept ones get the unit that covers them, by
   the same rule as facilities (prepared polygons, ``shapely.intersects_xy``; on a shared
   edge the unit with the smallest code);
 * :func:`unit_centroid_candidates` — one site per unit at a point surely inside it
@@ -23,9 +23,9 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from coverage_gis._locate import locate_points
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding
+from coverage_gis.core.point_in_polygon import locate_points
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 from coverage_gis.siting.models import (
     DEFAULT_MIP_GAP,
     DEFAULT_TIME_LIMIT,

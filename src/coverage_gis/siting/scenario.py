@@ -7,7 +7,7 @@ planned date like a real facility from its opening date; a site that is not acce
 in the list (the planner can accept it later) but does not count.
 
 :func:`evaluate_scenario` appends the accepted sites to a prepared audit
-(:meth:`~coverage_gis.engine.PreparedAudit.with_facilities`: only the new rows are matched
+(:meth:`~coverage_gis.core.engine.PreparedAudit.with_facilities`: only the new rows are matched
 and located) and evaluates it, so the indicator table can show "now → with this plan";
 the prepared audit of the real data is never changed. Plain Python, no Qt; the desktop
 project file stores a scenario as :meth:`Scenario.to_dict`.
@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Findings
-from coverage_gis.schema import coerce_facilities
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Findings
+from coverage_gis.core.schema import coerce_facilities
 
 if TYPE_CHECKING:
-    from coverage_gis.catalog import Catalog
-    from coverage_gis.engine import PreparedAudit
-    from coverage_gis.results import AuditOptions, AuditResult
+    from coverage_gis.core.catalog import Catalog
+    from coverage_gis.core.engine import PreparedAudit
+    from coverage_gis.core.results import AuditOptions, AuditResult
     from coverage_gis.siting.suggest import SiteSuggestion
 
 __all__ = [
@@ -275,8 +275,8 @@ def read_scenario_file(
     (``计划建成时间`` or any ``opened`` column), and its status column is ignored (a
     planned site is in service once built).
     """
+    from coverage_gis.io.digest import file_sha256
     from coverage_gis.io.facilities import read_facility_file
-    from coverage_gis.workflow import file_sha256
 
     frame, found = read_facility_file(path, encoding=encoding)
     frame = frame.copy()
@@ -298,7 +298,7 @@ def scenario_from_rows(
     desktop app can edit, and a finding for each row left out (a reader error, a type not
     in the catalogue, no coordinates): every row is a site or a finding.
     """
-    from coverage_gis.findings import Finding
+    from coverage_gis.core.findings import Finding
 
     found = Findings()
     sites: list[PlannedSite] = []
@@ -437,7 +437,7 @@ def suggested_layer(scenario: Scenario, result: AuditResult) -> list[SuggestedSi
     """The suggested sites of ``scenario`` that are not accepted, per indicator in the
     order suggested (rank 1 first), located in ``result``'s units (the engine's rule) —
     what the desktop map draws as 选址建议 beside the accepted (planned) sites."""
-    from coverage_gis.engine import locate_facilities
+    from coverage_gis.core.locate import locate_facilities
     from coverage_gis.siting.suggest import SITE_COLUMNS
 
     pending = [s for s in scenario.sites if s.origin == "suggested" and not s.accepted]

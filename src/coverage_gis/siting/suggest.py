@@ -1,5 +1,5 @@
 """Site suggestions from an audit's gaps: the models of :mod:`coverage_gis.siting.models`
-applied to one indicator of an :class:`~coverage_gis.results.AuditResult`.
+applied to one indicator of an :class:`~coverage_gis.core.results.AuditResult`.
 
 Candidates are the demand points (村/社区 of the population input) that lie on land in a
 unit: a community centre is where a 站点 or 中心 usually opens. For a township presence
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Findings
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Findings
 
 if TYPE_CHECKING:
-    from coverage_gis.results import AuditResult
+    from coverage_gis.core.results import AuditResult
     from coverage_gis.siting.models import SitingResult
     from coverage_gis.workflow import AuditInputs
 
@@ -401,9 +401,9 @@ def _elderly(demand: object) -> str:
 
 def _qualifying_xy(result: AuditResult, indicator_id: str) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates of the facilities that count for a presence indicator (the engine's
-    :func:`~coverage_gis.engine.qualification`, location aside: a counted point is a
+    :func:`~coverage_gis.core.rules.qualification`, location aside: a counted point is a
     facility whatever unit it lies in)."""
-    from coverage_gis.engine import qualification
+    from coverage_gis.core.rules import qualification
 
     fac = result.facilities
     q = qualification(result, indicator_id)["reason"].to_numpy()

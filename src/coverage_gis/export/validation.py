@@ -2,7 +2,7 @@
 
 Text from the data (file names, values, messages) never becomes a spreadsheet formula: the
 CSV prefixes risky text cells with ``'`` and the workbook stores every text as a string cell
-(the rule is in :mod:`coverage_gis.export_safety`).
+(the rule is in :mod:`coverage_gis.export.safety`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from coverage_gis.export_safety import protect_cell, safe_frame, terminal_safe
-from coverage_gis.findings import FINDING_COLUMNS, Findings
+from coverage_gis.core.findings import FINDING_COLUMNS, Findings
+from coverage_gis.export.safety import protect_cell, safe_frame, terminal_safe
 
 __all__ = ["FINDING_HEADERS_ZH", "format_findings", "write_findings"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coverage_gis.results import AuditResult
+from coverage_gis.core.results import AuditResult
 from coverage_gis.text import format_value
 
 __all__ = [

@@ -1,24 +1,24 @@
 """The audit of facility files too large for one process's memory, partition by partition.
 
-:func:`coverage_gis.engine.prepare` needs every facility row at once. For national tables
+:func:`coverage_gis.core.engine.prepare` needs every facility row at once. For national tables
 of tens of millions of rows, :func:`prepare_partitioned` instead
 
 1. splits the facility files into partitions (consecutive GeoParquet row groups of about
    :data:`ROWS_PER_PARTITION` rows; other formats are one partition per file);
 2. audits each partition on its own — read through the same reader and normaliser,
-   :func:`~coverage_gis.engine.prepare` against all units — and keeps only a **compact**
+   :func:`~coverage_gis.core.engine.prepare` against all units — and keeps only a **compact**
    summary of it (:func:`compact`): one row per distinct combination of what evaluation
    looks at on the evaluation dates (unit, county, type, whether the row is in service on
    each date, the fields the catalogue's conditions test) with the number of rows and the
    sums of the attributes ratio indicators add up, plus the partition's findings and row
    accounting;
-3. merges the summaries (:func:`merge_pieces`) into a :class:`~coverage_gis.engine.PreparedAudit`
-   whose rows are weighted (:attr:`~coverage_gis.engine.PreparedAudit.weight`), so
-   :meth:`~coverage_gis.engine.PreparedAudit.evaluate` gives the same indicators, counts
+3. merges the summaries (:func:`merge_pieces`) into a :class:`~coverage_gis.core.engine.PreparedAudit`
+   whose rows are weighted (:attr:`~coverage_gis.core.engine.PreparedAudit.weight`), so
+   :meth:`~coverage_gis.core.engine.PreparedAudit.evaluate` gives the same indicators, counts
    and accounting as the in-process engine on those dates (and refuses other dates).
 
 The partitions can run one after another in this process (``client=None``: memory holds
-one partition at a time) or on a Dask cluster (:func:`coverage_gis.engine_dask.prepare_dask_files`):
+one partition at a time) or on a Dask cluster (:func:`coverage_gis.core.engine_dask.prepare_dask_files`):
 then the client never holds the facility rows, only the summaries. What a partitioned
 audit cannot give is what needs every row on the client: the facility detail sheet, the
 facility points of the map and ``facilities.parquet``; its result's ``facilities`` table
@@ -39,12 +39,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis.catalog import Catalog
-from coverage_gis.engine import PreparedAudit, prepare
-from coverage_gis.findings import Finding, Findings
+from coverage_gis.core.catalog import Catalog
+from coverage_gis.core.engine import PreparedAudit, prepare
+from coverage_gis.core.findings import Finding, Findings
+from coverage_gis.core.results import AuditOptions
+from coverage_gis.core.schema import empty_facilities
 from coverage_gis.io.normalise import MAX_ROW_FINDINGS, SHOWN_ROW_FINDINGS
-from coverage_gis.results import AuditOptions
-from coverage_gis.schema import empty_facilities
 
 __all__ = [
     "ROWS_PER_PARTITION",
@@ -281,7 +281,7 @@ def merge_pieces(
 ) -> PreparedAudit:
     """One weighted :class:`PreparedAudit` from the partitions' summaries.
 
-    ``base`` is :func:`~coverage_gis.engine.prepare` of the same units and catalogue with no
+    ``base`` is :func:`~coverage_gis.core.engine.prepare` of the same units and catalogue with no
     facility rows (units, counties, options, the inputs' findings).
     """
     tested, summed = _fields(base.catalog)
@@ -329,7 +329,7 @@ def merge_pieces(
 
 def evaluation_dates(dates: Sequence[dt.date | str] | dt.date | str) -> tuple[dt.date, ...]:
     """The distinct evaluation dates of a partitioned audit, in order (at most 62)."""
-    from coverage_gis.engine import as_date
+    from coverage_gis.core.rules import as_date
 
     items = [dates] if isinstance(dates, dt.date | str) else list(dates)
     out = tuple(dict.fromkeys(as_date(d) for d in items))
@@ -352,12 +352,12 @@ def prepare_partitioned(
     run: Callable[[list[Partition], gpd.GeoDataFrame, tuple[dt.date, ...]], list[Piece]]
     | None = None,
 ) -> PreparedAudit:
-    """:func:`~coverage_gis.engine.prepare` of facility files, one partition at a time.
+    """:func:`~coverage_gis.core.engine.prepare` of facility files, one partition at a time.
 
     Parameters
     ----------
     units, catalog, options, findings, inputs
-        As :func:`coverage_gis.engine.prepare` (``findings``: the boundaries' findings).
+        As :func:`coverage_gis.core.engine.prepare` (``findings``: the boundaries' findings).
     paths
         Facility files; GeoParquet files are split into partitions of whole row groups.
     dates
@@ -370,7 +370,7 @@ def prepare_partitioned(
         WGS84).
     run
         Audits a list of partitions and returns their pieces in order (default: one after
-        another here; :func:`coverage_gis.engine_dask.prepare_dask_files` runs them on a
+        another here; :func:`coverage_gis.core.engine_dask.prepare_dask_files` runs them on a
         cluster).
     """
     base = prepare(

@@ -30,7 +30,7 @@ import numpy as np
 import pyproj
 from numpy.typing import ArrayLike, NDArray
 
-from coverage_gis.errors import InputError
+from coverage_gis.core.errors import InputError
 
 __all__ = [
     "SOURCE_CRS_NAMES",

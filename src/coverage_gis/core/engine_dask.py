@@ -2,7 +2,7 @@
 
 The spatial assignment — the only part whose cost grows with points × polygons — runs on a
 dask.distributed cluster; everything else is the in-process engine, so results are identical
-to :func:`coverage_gis.engine.audit`:
+to :func:`coverage_gis.core.engine.audit`:
 
 1. the facility points are **spatially partitioned** on the Hilbert curve, so each partition
    covers a compact area: by default sorted on the client and scattered to the workers in
@@ -10,9 +10,9 @@ to :func:`coverage_gis.engine.audit`:
    dask-geopandas GeoDataFrame shuffled on the cluster (``spatial_shuffle``);
 2. the unit polygons are **broadcast** once (one graph key every partition depends on); each
    partition picks the units whose bounding box meets the partition's and runs the engine's
-   point assignment on them (:func:`coverage_gis._locate.locate_points`, rule 1 of the
+   point assignment on them (:func:`coverage_gis.core.point_in_polygon.locate_points`, rule 1 of the
    engine: covering polygon, smallest unit code on shared edges);
-3. the per-row assignments come back to the client and :func:`coverage_gis.engine.prepare`
+3. the per-row assignments come back to the client and :func:`coverage_gis.core.engine.prepare`
    applies the remaining rules (named-unit and county fallbacks, statuses, accounting) to them.
 
 Without a scheduler address a LocalCluster is started (threads, so the cluster shares the
@@ -34,10 +34,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis.catalog import Catalog
-from coverage_gis.engine import PreparedAudit, prepare, validate_units
-from coverage_gis.findings import Findings
-from coverage_gis.results import AuditOptions, AuditResult
+from coverage_gis.core.catalog import Catalog
+from coverage_gis.core.engine import PreparedAudit, prepare, validate_units
+from coverage_gis.core.findings import Findings
+from coverage_gis.core.results import AuditOptions, AuditResult
 
 __all__ = [
     "audit_dask",
@@ -106,7 +106,7 @@ def _locate_partition(part: pd.DataFrame, payload: tuple[np.ndarray, np.ndarray]
     """Assign one partition's points (columns ``row``, ``x``, ``y``) to the broadcast units."""
     import shapely
 
-    from coverage_gis._locate import locate_points
+    from coverage_gis.core.point_in_polygon import locate_points
 
     geoms, rank = payload
     out = pd.DataFrame(
@@ -162,7 +162,7 @@ def locate_dask(
     npartitions: int | None = None,
     partitioning: str = "hilbert",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`coverage_gis.engine.locate_facilities` computed partition by partition on Dask.
+    """:func:`coverage_gis.core.locate.locate_facilities` computed partition by partition on Dask.
 
     Parameters
     ----------
@@ -272,12 +272,12 @@ def prepare_dask(
     npartitions: int | None = None,
     partitioning: str = "hilbert",
 ) -> PreparedAudit:
-    """:func:`coverage_gis.engine.prepare` with the spatial assignment on a Dask cluster.
+    """:func:`coverage_gis.core.engine.prepare` with the spatial assignment on a Dask cluster.
 
     Parameters
     ----------
     units, facilities, catalog, options, findings, inputs
-        As :func:`coverage_gis.engine.prepare`.
+        As :func:`coverage_gis.core.engine.prepare`.
     scheduler
         Scheduler address; ``None`` uses ``client`` or a temporary LocalCluster.
     client
@@ -327,7 +327,7 @@ def audit_dask(
     npartitions: int | None = None,
     partitioning: str = "hilbert",
 ) -> AuditResult:
-    """:func:`coverage_gis.engine.audit` with the spatial assignment on a Dask cluster."""
+    """:func:`coverage_gis.core.engine.audit` with the spatial assignment on a Dask cluster."""
     return prepare_dask(
         units,
         facilities,
@@ -361,29 +361,29 @@ def prepare_dask_files(
 
     Each worker reads its partitions (consecutive GeoParquet row groups, or whole files),
     normalises and prepares them against the broadcast units and returns a compact
-    summary; the client merges the summaries (see :mod:`coverage_gis.engine_partitioned`).
+    summary; the client merges the summaries (see :mod:`coverage_gis.core.engine_partitioned`).
     The client's memory holds the units and the summaries, never the facility rows, so the
     rows need not fit on one machine; the workers need one partition at a time each.
 
     Parameters
     ----------
     units, catalog, options, findings, inputs
-        As :func:`coverage_gis.engine.prepare`.
+        As :func:`coverage_gis.core.engine.prepare`.
     paths
         Facility files (paths the workers can read).
     dates
-        The evaluation date(s) (see :func:`coverage_gis.engine_partitioned.prepare_partitioned`).
+        The evaluation date(s) (see :func:`coverage_gis.core.engine_partitioned.prepare_partitioned`).
     scheduler, client
         As :func:`prepare_dask`.
     rows_per_partition
         About how many rows a partition holds (default
-        :data:`coverage_gis.engine_partitioned.ROWS_PER_PARTITION`).
+        :data:`coverage_gis.core.engine_partitioned.ROWS_PER_PARTITION`).
     mapping, crs
         Column mapping and source coordinate system of the facility files.
     """
     from functools import partial
 
-    from coverage_gis.engine_partitioned import (
+    from coverage_gis.core.engine_partitioned import (
         ROWS_PER_PARTITION,
         Partition,
         Piece,

@@ -10,8 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis.catalog import Catalog, Indicator
-from coverage_gis.findings import Findings
+from coverage_gis.core.catalog import Catalog, Indicator
+from coverage_gis.core.findings import Findings
 
 __all__ = [
     "INDICATOR_TABLE_COLUMNS",

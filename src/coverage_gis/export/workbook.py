@@ -25,7 +25,7 @@ Sheets, in order (:data:`SHEET_NAMES`):
 ``选址建议``, ``求解信息`` (only when site suggestions are given)
     Each suggested site (rank, site, township, county, residents added, gap closed,
     distance to the nearest existing facility) and each model run (objective, solver
-    status, time); see :mod:`coverage_gis.export_sites`.
+    status, time); see :mod:`coverage_gis.export.sites`.
 ``设施明细``
     Every facility row read, with its source file/sheet/row, assigned unit and whether it is
     counted or excluded (with the reason).
@@ -44,7 +44,7 @@ an A4 landscape print setup fitted to the page width with the header row repeate
 Text from the data or the catalogue (names, addresses, headers made of facility-type names)
 is always stored as a string cell, never as a formula or an error value, and text starting
 with ``=``, ``+``, ``-``, ``@``, tab or CR carries Excel's quote prefix
-(:func:`coverage_gis.export_safety.protect_cell`). The workbook has no formulas of its own.
+(:func:`coverage_gis.export.safety.protect_cell`). The workbook has no formulas of its own.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis import __version__
-from coverage_gis.export_safety import protect_cell
-from coverage_gis.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
+from coverage_gis.core.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
+from coverage_gis.export.safety import protect_cell
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
@@ -385,7 +385,7 @@ def _finish(
 
 # -- sheets -------------------------------------------------------------------------------
 def _indicator_notes(result: AuditResult, r: IndicatorResult) -> str:
-    from coverage_gis.report_tables import requirement_text
+    from coverage_gis.export.report_tables import requirement_text
 
     ind = r.indicator
     parts = []
@@ -406,7 +406,7 @@ def _indicator_notes(result: AuditResult, r: IndicatorResult) -> str:
 def _sheet_indicators(ws: Worksheet, result: AuditResult) -> None:
     from openpyxl.styles import Alignment
 
-    from coverage_gis.report_tables import ordered_indicators
+    from coverage_gis.export.report_tables import ordered_indicators
 
     cat = result.catalog
     headers = [
@@ -447,7 +447,7 @@ def _sheet_indicators(ws: Worksheet, result: AuditResult) -> None:
 
 def _matrix_layout(result: AuditResult) -> list[tuple[str, str]]:
     """Matrix columns as (kind, key): ("type", code) or ("check", indicator id)."""
-    from coverage_gis.report_tables import township_presence_indicators
+    from coverage_gis.export.report_tables import township_presence_indicators
 
     level_rank = {"township": 0, "county": 1, "city": 2}
     types = sorted(result.catalog.facility_types, key=lambda t: level_rank.get(t.level, 3))
@@ -471,7 +471,7 @@ def _matrix_layout(result: AuditResult) -> list[tuple[str, str]]:
 def _sheet_matrix(ws: Worksheet, result: AuditResult) -> None:
     from openpyxl.styles import Alignment, Font
 
-    from coverage_gis.report_tables import unit_order, unit_presence
+    from coverage_gis.export.report_tables import unit_order, unit_presence
 
     units = unit_order(result)
     presence = unit_presence(result)
@@ -531,7 +531,7 @@ def _sheet_matrix(ws: Worksheet, result: AuditResult) -> None:
 def _sheet_gaps(ws: Worksheet, result: AuditResult) -> None:
     from openpyxl.styles import Alignment
 
-    from coverage_gis.report_tables import gap_list
+    from coverage_gis.export.report_tables import gap_list
 
     gaps = gap_list(result)
     _header(ws, GAP_HEADERS)
@@ -559,7 +559,7 @@ def _sheet_gaps(ws: Worksheet, result: AuditResult) -> None:
 def _sheet_rollup(ws: Worksheet, result: AuditResult) -> int:
     from openpyxl.styles import Border, Font, Side
 
-    from coverage_gis.report_tables import CITY_TOTAL_ZH, county_rollup
+    from coverage_gis.export.report_tables import CITY_TOTAL_ZH, county_rollup
 
     roll = county_rollup(result)
     _header(ws, ROLLUP_HEADERS)
@@ -674,7 +674,7 @@ def _embed_charts(ws: Worksheet, charts: Sequence[Path], first_col: int) -> None
 
 
 def _sheet_facilities(ws: Worksheet, result: AuditResult) -> None:
-    from coverage_gis.report_tables import FACILITY_DETAIL_COLUMNS, facility_detail
+    from coverage_gis.export.report_tables import FACILITY_DETAIL_COLUMNS, facility_detail
 
     cols = [c for c in FACILITY_DETAIL_COLUMNS if c in _FACILITY_HEADERS]
     _header(ws, [_FACILITY_HEADERS[c] for c in cols])
@@ -711,8 +711,8 @@ def _sheet_facilities(ws: Worksheet, result: AuditResult) -> None:
 
 
 def _sheet_findings(ws: Worksheet, result: AuditResult) -> None:
-    from coverage_gis.export_validation import FINDING_HEADERS_ZH
-    from coverage_gis.findings import FINDING_COLUMNS
+    from coverage_gis.core.findings import FINDING_COLUMNS
+    from coverage_gis.export.validation import FINDING_HEADERS_ZH
 
     _header(ws, [FINDING_HEADERS_ZH[c] for c in FINDING_COLUMNS])
     frame = result.findings.to_frame()
@@ -814,7 +814,7 @@ def _sheet_notes(ws: Worksheet, result: AuditResult, charts: Sequence[Path]) -> 
         _put(ws, row, 4, inp.get("rows"), "0")
         _put(ws, row, 5, inp.get("crs"))
     if len(acc):
-        from coverage_gis.engine import EXCLUSION_REASONS
+        from coverage_gis.core.rules import EXCLUSION_REASONS
 
         row += 2
         acc_headers = [
@@ -866,7 +866,7 @@ def write_workbook(
         replaced only once the new one is complete).
     chart_indicators
         Indicator ids to chart by county. ``None``: the binding township and county
-        presence indicators (:func:`coverage_gis.charts.default_chart_indicators`); an
+        presence indicators (:func:`coverage_gis.export.charts.default_chart_indicators`); an
         empty sequence: no charts. The PNG files are written to ``charts/<id>.png`` beside
         the workbook and embedded in 县级汇总.
     sites
@@ -880,7 +880,7 @@ def write_workbook(
     """
     from openpyxl import Workbook
 
-    from coverage_gis.charts import (
+    from coverage_gis.export.charts import (
         chart_file_name,
         default_chart_indicators,
         indicator_county_chart,
@@ -908,7 +908,7 @@ def write_workbook(
     _sheet_findings(sheets[6], result)
     _sheet_notes(sheets[7], result, charts)
     if sites:
-        from coverage_gis.export_sites import add_site_sheets
+        from coverage_gis.export.sites import add_site_sheets
 
         add_site_sheets(wb, sites, index=SHEET_NAMES.index("可达性") + 1)
     wb.properties.title = f"{result.catalog.name_zh} 设施覆盖评估 {result.as_of.isoformat()}"

@@ -2,13 +2,13 @@
 
 This module is the single engine behind the CLI, the GUI and every export. It imports no
 Qt, no folium and no file readers: it takes the normalised tables described in
-:mod:`coverage_gis.schema` and returns an :class:`~coverage_gis.results.AuditResult`.
+:mod:`coverage_gis.core.schema` and returns an :class:`~coverage_gis.core.results.AuditResult`.
 
 Work is split in two so that interactive callers can re-evaluate quickly:
 
 * :func:`prepare` does the expensive, date-independent part once — facility-type
   matching, the spatial join of facility points to unit polygons (one vectorised
-  point-in-polygon pass for all points, :mod:`coverage_gis._locate`; boundary cases decided
+  point-in-polygon pass for all points, :mod:`coverage_gis.core.point_in_polygon`; boundary cases decided
   by GEOS), name matching for rows without coordinates, conflict detection;
 * :meth:`PreparedAudit.evaluate` filters by evaluation date and counts with ``bincount``.
 
@@ -41,8 +41,6 @@ status with no closing date counts as closed on every date, and is reported).
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -50,86 +48,41 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage_gis._locate import PointLocator, locate_points
 from coverage_gis._threads import pool as threads
-from coverage_gis.catalog import Catalog, Condition, Indicator, RatioTerm
-from coverage_gis.errors import InputError
-from coverage_gis.findings import Finding, Findings
-from coverage_gis.names import match_unit_names, name_key
-from coverage_gis.results import AuditOptions, AuditResult, IndicatorResult
-from coverage_gis.schema import FUNCTIONAL_ZONE_KINDS, UNIT_COLUMNS, coerce_facilities
-from coverage_gis.vocabularies import vocabulary
+from coverage_gis.core.catalog import Catalog, Condition, Indicator, RatioTerm
+from coverage_gis.core.errors import InputError
+from coverage_gis.core.findings import Finding, Findings
+from coverage_gis.core.locate import PendingLocation, locate_facilities
+from coverage_gis.core.names import match_unit_names, name_key
+from coverage_gis.core.results import AuditOptions, AuditResult, IndicatorResult
+from coverage_gis.core.rules import (
+    EXCLUSION_REASONS,
+    STATUS_CLOSED,
+    STATUS_NOT_OPEN,
+    STATUS_OPEN,
+    STATUS_UNKNOWN,
+    TARGET_TOLERANCE,
+    as_date,
+    classify_status,
+    compare_target,
+    condition_mask,
+)
+from coverage_gis.core.schema import FUNCTIONAL_ZONE_KINDS, UNIT_COLUMNS, coerce_facilities
 
 if TYPE_CHECKING:
     from coverage_gis.access.evaluate import AccessInputs
 
 __all__ = [
-    "CLOSED_STATUSES",
-    "EXCLUSION_REASONS",
-    "NOT_OPEN_STATUSES",
-    "OPEN_STATUSES",
-    "QUALIFICATION_REASONS",
-    "PendingLocation",
+    "MAX_ROW_FINDINGS",
     "PreparedAudit",
-    "as_date",
     "audit",
-    "locate_ahead",
-    "locate_facilities",
-    "locator_ahead",
     "prepare",
-    "qualification",
-    "service_reasons",
-    "unit_locator",
     "validate_units",
+    "with_options",
 ]
 
-#: Status values (normalised) meaning "not open yet" (``resources/vocabularies.toml``).
-NOT_OPEN_STATUSES = vocabulary("status", "not_open")
-#: Status values meaning "no longer in service".
-CLOSED_STATUSES = vocabulary("status", "closed")
-#: Status values meaning "in service".
-OPEN_STATUSES = vocabulary("status", "open")
-#: Why a facility row is not used, with bilingual labels.
-EXCLUSION_REASONS: dict[str, tuple[str, str]] = {
-    "reader_error": ("行数据有错误", "row has an input error"),
-    "unknown_type": ("设施类型不在目录中", "facility type not in the catalogue"),
-    "no_location": (
-        "无坐标且所属镇(街道)/区县无法识别",
-        "no coordinates and no recognisable unit or county name",
-    ),
-    "outside_units": (
-        "坐标不在任何镇(街道)内且无可识别的所属镇(街道)",
-        "point outside every unit and no recognisable unit name",
-    ),
-}
 
-_ST_OPEN, _ST_NOT_OPEN, _ST_CLOSED, _ST_UNKNOWN = 0, 1, 2, 3
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
-_EPS = 1e-9
-
-
-def _norm_status(value: object) -> str:
-    if value is None:
-        return ""
-    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
-    return "".join(text.split()).replace("_", "").replace("-", "")
-
-
-def _classify_status(status: pd.Series) -> np.ndarray:
-    """Vectorised status classification (work is per distinct value)."""
-    codes, uniques = pd.factorize(status.to_numpy(dtype=object), use_na_sentinel=True)
-    table = np.empty(len(uniques) + 1, dtype=np.int8)
-    for j, raw in enumerate([*uniques, ""]):
-        key = _norm_status(raw)
-        if key == "" or key in OPEN_STATUSES:
-            table[j] = _ST_OPEN
-        elif key in NOT_OPEN_STATUSES:
-            table[j] = _ST_NOT_OPEN
-        elif key in CLOSED_STATUSES:
-            table[j] = _ST_CLOSED
-        else:
-            table[j] = _ST_UNKNOWN
-    return table[codes] if len(status) else np.zeros(0, dtype=np.int8)
 
 
 def _county_stem(value: object) -> str:
@@ -186,55 +139,6 @@ def validate_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _condition_mask(
-    fac: pd.DataFrame, conditions: tuple[Condition, ...], rows: np.ndarray | None = None
-) -> np.ndarray:
-    """Evaluate declarative conditions with vectorised comparisons (never ``eval``).
-
-    With ``rows`` (positions), only those rows are evaluated and the mask is as long as
-    ``rows``.
-    """
-    mask = np.ones(len(fac) if rows is None else len(rows), dtype=bool)
-    for cond in conditions:
-        col = fac[cond.field] if rows is None else fac[cond.field].iloc[rows]
-        if cond.op == "notnull":
-            m = col.notna().to_numpy()
-        elif cond.op in ("in", "not_in"):
-            m = col.isin(list(cond.value)).fillna(False).to_numpy(dtype=bool)
-            if cond.op == "not_in":
-                m = ~m & col.notna().to_numpy()
-        else:
-            ops = {
-                "eq": "__eq__",
-                "ne": "__ne__",
-                "ge": "__ge__",
-                "gt": "__gt__",
-                "le": "__le__",
-                "lt": "__lt__",
-            }
-            res = getattr(col, ops[cond.op])(cond.value)
-            m = pd.Series(res).fillna(False).to_numpy(dtype=bool)
-        mask &= m
-    return mask
-
-
-def condition_mask(facilities: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:
-    """Public form of the engine's condition evaluator (used by map tooltips)."""
-    return _condition_mask(facilities, conditions)
-
-
-def _compare(value: float, operator: str, target: float) -> tuple[bool, float]:
-    """Return (met, gap) for a value against a target."""
-    if operator == ">=":
-        met = value >= target - _EPS
-        return met, 0.0 if met else target - value
-    if operator == "<=":
-        met = value <= target + _EPS
-        return met, 0.0 if met else value - target
-    met = abs(value - target) <= _EPS
-    return met, target - value
-
-
 @dataclass
 class PreparedAudit:
     """Date-independent part of an audit: assignments, ready to evaluate on any date.
@@ -258,7 +162,7 @@ class PreparedAudit:
     inputs: list[dict[str, Any]]
     schematic_boundaries: bool
     #: Rows each facility row stands for (None: one each). A partitioned audit
-    #: (:func:`coverage_gis.engine_dask.prepare_dask_files`) keeps one row per distinct
+    #: (:func:`coverage_gis.core.engine_dask.prepare_dask_files`) keeps one row per distinct
     #: combination of what evaluation looks at, weighted, instead of every row read.
     weight: np.ndarray | None = None
     #: For a partitioned audit: the evaluation dates it was prepared for, and per row a
@@ -293,7 +197,7 @@ class PreparedAudit:
         Parameters
         ----------
         facilities
-            Normalised facility rows (see :mod:`coverage_gis.schema`).
+            Normalised facility rows (see :mod:`coverage_gis.core.schema`).
         findings
             The findings of the reader that produced them (appended after this audit's).
         inputs
@@ -340,10 +244,10 @@ class PreparedAudit:
         closed = self.facilities["closed"].to_numpy(dtype="datetime64[ns]")
         opened_ok = np.isnat(opened) | (opened <= day)
         not_closed = np.isnat(closed) | (closed > day)
-        closed_status_no_date = (self.status_class == _ST_CLOSED) & np.isnat(closed)
+        closed_status_no_date = (self.status_class == STATUS_CLOSED) & np.isnat(closed)
         return (
             self.used
-            & (self.status_class != _ST_NOT_OPEN)
+            & (self.status_class != STATUS_NOT_OPEN)
             & opened_ok
             & not_closed
             & ~closed_status_no_date
@@ -497,7 +401,7 @@ class PreparedAudit:
         )
         rows = rows[serving[rows]]
         if conditions and len(rows):
-            rows = rows[_condition_mask(self.facilities, conditions, rows)]
+            rows = rows[condition_mask(self.facilities, conditions, rows)]
         return rows
 
     def _evaluate_indicator(
@@ -513,7 +417,7 @@ class PreparedAudit:
             value = opts.manual_values.get(ind.id)
             if value is None:
                 return IndicatorResult(ind, None, None, None, None, None, "manual_missing")
-            met, gap = _compare(float(value), ind.operator, ind.target)
+            met, gap = compare_target(float(value), ind.operator, ind.target)
             return IndicatorResult(ind, float(value), None, None, met, gap, "manual")
         if ind.kind == "presence":
             return self._presence(ind, serving, units, type_index)
@@ -603,7 +507,7 @@ class PreparedAudit:
                 by,
                 detail,
             )
-        met, gap = _compare(value, ind.operator, ind.target)
+        met, gap = compare_target(value, ind.operator, ind.target)
         return IndicatorResult(
             ind,
             value,
@@ -654,7 +558,7 @@ class PreparedAudit:
         if den == 0:
             return IndicatorResult(ind, None, num, den, None, None, "no_data", failing, by)
         value = 100.0 * num / den
-        met, gap = _compare(value, ind.operator, ind.target)
+        met, gap = compare_target(value, ind.operator, ind.target)
         return IndicatorResult(ind, value, num, den, met, gap, "computed", failing, by)
 
     def _term(
@@ -742,7 +646,7 @@ class PreparedAudit:
                 by,
             )
         value = ind.scale * num / den
-        met, gap = _compare(value, ind.operator, ind.target)
+        met, gap = compare_target(value, ind.operator, ind.target)
         return IndicatorResult(ind, value, num, den, met, gap, "computed", failing, by)
 
 
@@ -750,7 +654,7 @@ def _county_values(
     numerator: np.ndarray, denominator: np.ndarray, ind: Indicator, *, scale: float
 ) -> tuple[np.ndarray, pd.arrays.BooleanArray]:
     """Per county: value (NaN without a denominator) and met (NA there), by the same rule
-    as :func:`_compare`."""
+    as :func:`compare_target`."""
     den = np.asarray(denominator, dtype=float)
     num = np.asarray(numerator, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -758,11 +662,11 @@ def _county_values(
     finite = np.isfinite(value)
     v = np.where(finite, value, 0.0)
     if ind.operator == ">=":
-        met = v >= ind.target - _EPS
+        met = v >= ind.target - TARGET_TOLERANCE
     elif ind.operator == "<=":
-        met = v <= ind.target + _EPS
+        met = v <= ind.target + TARGET_TOLERANCE
     else:
-        met = np.abs(v - ind.target) <= _EPS
+        met = np.abs(v - ind.target) <= TARGET_TOLERANCE
     return value, pd.arrays.BooleanArray(met, ~finite)
 
 
@@ -776,24 +680,6 @@ def _finish_by_county(by: pd.DataFrame, ind: Indicator, *, scale: float) -> None
     )
     by["value"] = value
     by["met"] = met
-
-
-def as_date(value: dt.date | str) -> dt.date:
-    """An evaluation date from a date, a datetime or ``YYYY-MM-DD`` text (bilingual
-    :class:`InputError` otherwise)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise InputError(
-            f"评估日期格式错误：{value}（应为 YYYY-MM-DD）",
-            f"Bad evaluation date: {value} (expected YYYY-MM-DD)",
-            column="as_of",
-            value=value,
-        ) from exc
 
 
 def _counted_mask(units: pd.DataFrame, include_functional_zones: bool) -> np.ndarray:
@@ -830,130 +716,6 @@ def _row_finding(fac: pd.DataFrame, rows: np.ndarray, **kw: Any) -> list[Finding
     return out
 
 
-def unit_locator(units: gpd.GeoDataFrame) -> PointLocator:
-    """The units' polygons ready for :func:`locate_facilities` (``locator=``): prepared
-    copies and their index, ties broken by the smallest unit code. ``units`` as there."""
-    return PointLocator.build(units.geometry.to_numpy(), _code_rank(units))
-
-
-def _code_rank(units: gpd.GeoDataFrame) -> np.ndarray:
-    """Each unit's rank by code (the tie-break on shared edges: the smallest code wins)."""
-    codes = units["code"].to_numpy().astype(str)
-    return np.argsort(np.argsort(codes, kind="stable"), kind="stable")
-
-
-def locate_facilities(
-    units: gpd.GeoDataFrame,
-    lon: np.ndarray,
-    lat: np.ndarray,
-    *,
-    locator: PointLocator | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Assign points to units by rule 1 of the module docstring.
-
-    Parameters
-    ----------
-    units
-        Validated units (EPSG:4326), as in :attr:`PreparedAudit.units`.
-    lon, lat
-        WGS84 coordinates (rows with NaN get -1).
-    locator
-        :func:`unit_locator` of these very units, if already built (e.g. by
-        :func:`locator_ahead` while the facilities were read).
-
-    Returns
-    -------
-    unit : ndarray of int64
-        Position of the unit whose polygon covers the point — the smallest unit code when
-        several do — or -1.
-    on_shared_edge : ndarray of bool
-        True where several units cover the point.
-    """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    unit = np.full(len(lon), -1, dtype=np.int64)
-    multi = np.zeros(len(lon), dtype=bool)
-    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
-    if len(ok) and len(units):
-        if locator is not None:
-            u, m = locator.locate(lon[ok], lat[ok])
-        else:
-            u, m = locate_points(units.geometry.to_numpy(), _code_rank(units), lon[ok], lat[ok])
-        unit[ok], multi[ok] = u, m
-    return unit, multi
-
-
-def locator_ahead(units: gpd.GeoDataFrame) -> Future[PointLocator]:
-    """Start :func:`unit_locator` on the engine's locating thread and return at once.
-
-    Readers call it as soon as the boundaries are read, so that the fixed cost of point
-    location (copying, preparing and indexing the outlines) overlaps the reading of the
-    facility file; pass the future to :func:`locate_ahead`. ``units`` must be in EPSG:4326
-    and not change afterwards.
-    """
-    if units.crs is None or not units.crs.equals("EPSG:4326"):
-        raise ValueError("locator_ahead needs units in EPSG:4326")
-    return threads("locate").submit(unit_locator, units)
-
-
-@dataclass(frozen=True)
-class PendingLocation:
-    """Point location started ahead of :func:`prepare` by :func:`locate_ahead`.
-
-    It remembers what it locates (the units object and copies of the coordinates), so that
-    :func:`prepare` uses the answer only for exactly those inputs (:meth:`matches`).
-    """
-
-    units: gpd.GeoDataFrame
-    lon: np.ndarray
-    lat: np.ndarray
-    future: Future[tuple[np.ndarray, np.ndarray]]
-
-    def matches(self, units: gpd.GeoDataFrame, facilities: pd.DataFrame) -> bool:
-        """Whether ``units`` and the facilities' coordinates are those it was started with
-        (only then is its answer used; otherwise it is left to finish unused)."""
-        if units is not self.units or len(facilities) != len(self.lon):
-            return False
-        lon = facilities["lon"].to_numpy(dtype=float)
-        lat = facilities["lat"].to_numpy(dtype=float)
-        return bool(
-            np.array_equal(lon, self.lon, equal_nan=True)
-            and np.array_equal(lat, self.lat, equal_nan=True)
-        )
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        """Wait for the answer of :func:`locate_facilities`."""
-        return self.future.result()
-
-
-def locate_ahead(
-    units: gpd.GeoDataFrame,
-    lon: np.ndarray,
-    lat: np.ndarray,
-    *,
-    locator: Future[PointLocator] | None = None,
-) -> PendingLocation:
-    """Start :func:`locate_facilities` on the engine's locating thread and return at once.
-
-    Readers use it to overlap the point-in-polygon pass with their remaining work (checks
-    of the boundaries, CRS suggestions) and with the type and name matching of
-    :func:`prepare`: pass it to :func:`prepare` as ``located``, which waits for it only when
-    it needs the answer. ``units`` must be in EPSG:4326; ``locator`` is
-    :func:`locator_ahead` of the same units, when it was started.
-    """
-    if units.crs is None or not units.crs.equals("EPSG:4326"):
-        raise ValueError("locate_ahead needs units in EPSG:4326")
-    lon = np.array(lon, dtype=float)  # copies: the facility table may change afterwards
-    lat = np.array(lat, dtype=float)
-
-    def run() -> tuple[np.ndarray, np.ndarray]:
-        return locate_facilities(
-            units, lon, lat, locator=locator.result() if locator is not None else None
-        )
-
-    return PendingLocation(units, lon, lat, threads("locate").submit(run))
-
-
 def prepare(
     units: gpd.GeoDataFrame,
     facilities: pd.DataFrame,
@@ -970,9 +732,9 @@ def prepare(
     Parameters
     ----------
     units
-        Township-level units (see :mod:`coverage_gis.schema`); any CRS with a definition.
+        Township-level units (see :mod:`coverage_gis.core.schema`); any CRS with a definition.
     facilities
-        Normalised facility rows (see :mod:`coverage_gis.schema`).
+        Normalised facility rows (see :mod:`coverage_gis.core.schema`).
     catalog
         Facility types and indicators.
     options
@@ -1217,8 +979,8 @@ def prepare(
         )
 
     # 4. status and dates
-    status_class = _classify_status(fac["status"])
-    unk_status = (status_class == _ST_UNKNOWN) & row_ok
+    status_class = classify_status(fac["status"])
+    unk_status = (status_class == STATUS_UNKNOWN) & row_ok
     if unk_status.any():
         vc = fac.loc[unk_status].groupby(["source_file", "status"], sort=False).size()
         for (file, value), count in vc.items():
@@ -1234,8 +996,8 @@ def prepare(
                     count=int(count),
                 )
             )
-        status_class = np.where(unk_status, _ST_OPEN, status_class).astype(np.int8)
-    closed_no_date = (status_class == _ST_CLOSED) & fac["closed"].isna().to_numpy() & row_ok
+        status_class = np.where(unk_status, STATUS_OPEN, status_class).astype(np.int8)
+    closed_no_date = (status_class == STATUS_CLOSED) & fac["closed"].isna().to_numpy() & row_ok
     if closed_no_date.any():
         out.extend(
             _row_finding(
@@ -1297,95 +1059,6 @@ def prepare(
         schematic_boundaries=schematic,
         access=access,
     )
-
-
-#: Why a facility row does or does not count for an indicator (:func:`qualification`).
-QUALIFICATION_REASONS: dict[str, tuple[str, str]] = {
-    "qualifies": ("计入", "counts"),
-    "excluded": ("该行被排除", "row excluded"),
-    "other_type": ("类型不属于该指标", "type not counted by the indicator"),
-    "not_open": ("尚未建成（状态）", "not built yet (status)"),
-    "opens_later": ("建成时间晚于评估日期", "opens after the evaluation date"),
-    "closed": ("评估日期前已停用", "closed before the evaluation date"),
-    "closed_no_date": ("状态为停用且无停用时间", "closed status without a closing date"),
-    "not_in_service": ("评估日期未在役", "not in service on the evaluation date"),
-    "condition": ("不满足指标条件", "does not meet the indicator's conditions"),
-    "not_located": ("未落入任何镇(街道)", "not located in a township"),
-}
-_Q_CODES = list(QUALIFICATION_REASONS)
-
-
-def qualification(
-    result: AuditResult, indicator_id: str, rows: np.ndarray | None = None
-) -> pd.DataFrame:
-    """Per facility row of ``result``: does it count for the indicator, and if not, why.
-
-    The rules are the engine's own (the status classes and dates :meth:`PreparedAudit.
-    in_service` uses, the indicator's facility types and its conditions through the same
-    evaluator, located in a 镇(街道) for township-level indicators). The workbook, the map and
-    the site suggestions read this instead of re-deriving them.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed like ``result.facilities``: ``qualifies`` (bool) and ``reason`` (a key of
-        :data:`QUALIFICATION_REASONS`, the first rule the row fails; ``qualifies`` when it
-        counts). A row's reason checks, in order: excluded (reading, type or location —
-        see ``excluded_reason``), other type, not in service (why), conditions, location.
-        With ``rows`` (positions in ``result.facilities``), only those rows, e.g. one
-        township's in the desktop app's detail panel.
-    """
-    fac = result.facilities if rows is None else result.facilities.iloc[np.asarray(rows)]
-    ind = result.indicator(indicator_id).indicator
-    n = len(fac)
-    used = fac["used"].to_numpy(dtype=bool)
-    serving = fac["in_service"].to_numpy(dtype=bool)
-    typed = fac["type_code"].isin(list(ind.facility_types)).to_numpy(dtype=bool)
-    cond = _condition_mask(fac, ind.conditions) if ind.conditions else np.ones(n, dtype=bool)
-    where = "unit_code" if ind.level == "township" else "county_code"
-    located = fac[where].notna().to_numpy(dtype=bool)
-    code = np.full(n, _Q_CODES.index("qualifies"), dtype=np.int8)
-    code[~located] = _Q_CODES.index("not_located")
-    code[~cond] = _Q_CODES.index("condition")
-    # why not in service, only for the rows where that is the answer (used, of the type)
-    down = ~serving & typed & used
-    if down.any():
-        code[down] = _not_serving_codes(fac, down, result.as_of)
-    code[~typed] = _Q_CODES.index("other_type")
-    code[~used] = _Q_CODES.index("excluded")
-    qualifies = code == _Q_CODES.index("qualifies")
-    reason = np.array(_Q_CODES, dtype=object)[code]
-    return pd.DataFrame({"qualifies": qualifies, "reason": reason}, index=fac.index)
-
-
-def service_reasons(result: AuditResult) -> np.ndarray:
-    """Per facility row: why it is not in service on the result's date (a key of
-    :data:`QUALIFICATION_REASONS`: ``not_open``, ``opens_later``, ``closed``,
-    ``closed_no_date``, ``not_in_service``), ``None`` where it is or the row is excluded."""
-    fac = result.facilities
-    out = np.full(len(fac), None, dtype=object)
-    down = ~fac["in_service"].to_numpy(dtype=bool) & fac["used"].to_numpy(dtype=bool)
-    if down.any():
-        out[down] = np.array(_Q_CODES, dtype=object)[_not_serving_codes(fac, down, result.as_of)]
-    return out
-
-
-def _not_serving_codes(fac: pd.DataFrame, rows: np.ndarray, as_of: dt.date) -> np.ndarray:
-    """Why rows (mask) that are not in service are not: the tests of ``in_service``
-    (a partitioned audit that kept no dates or statuses says only ``not_in_service``)."""
-    sub = fac.loc[rows]
-    if not {"status", "opened", "closed"} <= set(sub.columns):
-        return np.full(len(sub), _Q_CODES.index("not_in_service"), dtype=np.int8)
-    day = np.datetime64(pd.Timestamp(as_of).normalize().to_datetime64(), "ns")
-    status = _classify_status(sub["status"])
-    opened = sub["opened"].to_numpy(dtype="datetime64[ns]")
-    closed = sub["closed"].to_numpy(dtype="datetime64[ns]")
-    out = np.full(len(sub), _Q_CODES.index("not_in_service"), dtype=np.int8)
-    out[~np.isnat(closed) & (closed <= day)] = _Q_CODES.index("closed")
-    out[(status == _ST_CLOSED) & np.isnat(closed)] = _Q_CODES.index("closed_no_date")
-    out[~np.isnat(opened) & (opened > day)] = _Q_CODES.index("opens_later")
-    out[status == _ST_NOT_OPEN] = _Q_CODES.index("not_open")
-    return out
 
 
 def _reason_codes(
@@ -1463,15 +1136,15 @@ def audit(
     Parameters
     ----------
     units
-        Township-level units (GeoDataFrame; see :mod:`coverage_gis.schema`).
+        Township-level units (GeoDataFrame; see :mod:`coverage_gis.core.schema`).
     facilities
-        Normalised facility rows (see :mod:`coverage_gis.schema`).
+        Normalised facility rows (see :mod:`coverage_gis.core.schema`).
     catalog
-        The indicator catalogue (:func:`coverage_gis.catalog.load_catalog`).
+        The indicator catalogue (:func:`coverage_gis.core.catalog.load_catalog`).
     as_of
         Evaluation date.
     options
-        :class:`~coverage_gis.results.AuditOptions`.
+        :class:`~coverage_gis.core.results.AuditOptions`.
     findings
         Reader findings to carry into the result.
     inputs

@@ -1,7 +1,7 @@
-"""Report tables derived from an :class:`~coverage_gis.results.AuditResult` (no I/O).
+"""Report tables derived from an :class:`~coverage_gis.core.results.AuditResult` (no I/O).
 
-The workbook (:mod:`coverage_gis.export_xlsx`), the charts and the e-mail summary
-(:mod:`coverage_gis.export_summary`) all present the same few tables. They are built here,
+The workbook (:mod:`coverage_gis.export.workbook`), the charts and the e-mail summary
+(:mod:`coverage_gis.export.summary`) all present the same few tables. They are built here,
 as plain :class:`pandas.DataFrame` objects, only from what the engine put in the result, so
 that every exporter shows exactly the engine's numbers:
 
@@ -25,16 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage_gis.catalog import Condition, Indicator
-from coverage_gis.engine import (
+from coverage_gis.core.catalog import Condition, Indicator
+from coverage_gis.core.results import AuditResult, IndicatorResult
+from coverage_gis.core.rules import (
     EXCLUSION_REASONS,
     QUALIFICATION_REASONS,
     qualification,
     service_reasons,
 )
-from coverage_gis.export_safety import bidi_isolate
-from coverage_gis.results import AuditResult, IndicatorResult
-from coverage_gis.schema import FUNCTIONAL_ZONE_KINDS
+from coverage_gis.core.schema import FUNCTIONAL_ZONE_KINDS
+from coverage_gis.export.safety import bidi_isolate
 
 __all__ = [
     "ASSIGN_METHOD_LABELS",
@@ -440,7 +440,7 @@ def county_rollup(result: AuditResult) -> pd.DataFrame:
 
 
 def _not_in_service_text(reason: str, status: object) -> str:
-    """The 设施明细 wording of the engine's reason (:func:`coverage_gis.engine.qualification`)."""
+    """The 设施明细 wording of the engine's reason (:func:`coverage_gis.core.rules.qualification`)."""
     if reason == "not_open":
         return f"尚未建成（状态：{status}）"
     if reason == "closed_no_date":
@@ -485,7 +485,7 @@ def facility_detail(result: AuditResult) -> pd.DataFrame:
     """One row per facility row read, in reading order, with assignment and outcome.
 
     ``outcome`` is 计入 (used: typed and located) or 排除; ``excluded_reason`` the Chinese
-    label of :data:`coverage_gis.engine.EXCLUSION_REASONS` (with the reader's message for
+    label of :data:`coverage_gis.core.rules.EXCLUSION_REASONS` (with the reader's message for
     rows with an input error); ``not_in_service_reason`` says why a used row does not
     count on the evaluation date (not yet built, opened later, closed).
     """

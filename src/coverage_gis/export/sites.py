@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coverage_gis.export_safety import protect_cell
+from coverage_gis.export.safety import protect_cell
 
 if TYPE_CHECKING:
     from openpyxl import Workbook

@@ -15,9 +15,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from coverage_gis.coordsys import to_wgs84
-from coverage_gis.findings import Finding
-from coverage_gis.names import match_unit_names
+from coverage_gis.core.coordsys import to_wgs84
+from coverage_gis.core.findings import Finding
+from coverage_gis.core.names import match_unit_names
 
 __all__ = ["CRS_HYPOTHESES", "CrsSuggestion", "assign_points", "suggest_crs"]
 

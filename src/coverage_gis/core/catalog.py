@@ -1,7 +1,7 @@
 """Facility-type and indicator catalogues, loaded from TOML into frozen records.
 
 A catalogue is data, not code: every condition is a declarative ``{field, op, value}``
-triple, evaluated by :func:`coverage_gis.engine` with vectorised comparisons. Nothing in a
+triple, evaluated by :func:`coverage_gis.core.engine` with vectorised comparisons. Nothing in a
 catalogue is ever passed to ``eval``.
 
 The embedded default is the Suzhou 14th Five-Year Plan
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from coverage_gis._paths import resource_path
-from coverage_gis.errors import CatalogError
+from coverage_gis.core.errors import CatalogError
 
 __all__ = [
     "ATTRIBUTE_LABELS",

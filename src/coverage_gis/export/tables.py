@@ -22,7 +22,7 @@ File names and columns are stable so that scripts can rely on them:
 Percent values are 0–100. CSV files are UTF-8 with BOM so that Excel on Chinese Windows
 opens them correctly. A text cell that Excel would run as a formula (it starts with ``=``,
 ``+``, ``-``, ``@``, tab or CR) is written with a leading ``'``; numeric columns are never
-changed (:mod:`coverage_gis.export_safety`). ``audit.json`` holds the values unchanged.
+changed (:mod:`coverage_gis.export.safety`). ``audit.json`` holds the values unchanged.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis import __version__
-from coverage_gis.export_safety import safe_frame, terminal_safe
-from coverage_gis.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult
+from coverage_gis.core.results import MANUAL_PENDING_EN, MANUAL_PENDING_ZH, AuditResult
+from coverage_gis.export.safety import safe_frame, terminal_safe
 from coverage_gis.text import display_width, format_value, named, pad, pick
 
 __all__ = [

@@ -221,7 +221,7 @@ class PointLocator:
     Building is the fixed cost of point location (at 40,000 detailed township outlines
     about as much as locating a million points), and it needs only the polygons: the
     audit builds it while the facility file is still being read (see
-    :func:`coverage_gis.engine.locator_ahead`). A locator can be used from several
+    :func:`coverage_gis.core.locate.locator_ahead`). A locator can be used from several
     threads at once; it never modifies the caller's geometries.
     """
 

@@ -7,7 +7,7 @@ scripts, images, fonts or links to other files) and every string that comes from
 or the catalogue is escaped with :func:`html.escape`; in the Markdown the characters that
 Markdown would interpret are backslash-escaped. Names that could reorder the text around
 them on screen (U+202E RIGHT-TO-LEFT OVERRIDE, right-to-left letters) are isolated
-(:func:`coverage_gis.export_safety.bidi_isolate`), and in the HTML every name that sits
+(:func:`coverage_gis.export.safety.bidi_isolate`), and in the HTML every name that sits
 inside a sentence is also a ``<bdi>`` element.
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from coverage_gis import __version__
 from coverage_gis._paths import data_path
-from coverage_gis.export_safety import bidi_isolate
-from coverage_gis.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
+from coverage_gis.core.results import MANUAL_PENDING_ZH, AuditResult, IndicatorResult
+from coverage_gis.export.safety import bidi_isolate
 from coverage_gis.text import format_value
 
 __all__ = [
@@ -87,7 +87,7 @@ def _failing_names(result: AuditResult, r: IndicatorResult) -> tuple[str, list[s
 
 def summary_data(result: AuditResult) -> SummaryData:
     """Collect the summary's content from an audit result."""
-    from coverage_gis.report_tables import county_ranking
+    from coverage_gis.export.report_tables import county_ranking
 
     cat = result.catalog
     acc = result.accounting
