@@ -263,14 +263,14 @@ def test_exports_html_xlsx_png(make_window, qtbot, tmp_path, monkeypatch) -> Non
     out.mkdir()
     targets = iter([out / "map.html", out / "report.xlsx", out / "map.png"])
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(next(targets)), ""))
-    with qtbot.waitSignal(w.exported, timeout=60_000) as sig:
+    with qtbot.waitSignal(w.exports.exported, timeout=60_000) as sig:
         w.act_export_html.trigger()
     html = Path(sig.args[0]).read_text(encoding="utf-8")
     assert "coverageGis" in html
     # offline page: no script or stylesheet is fetched
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", html)
-    assert w.export_notice is not None and "打开所在文件夹" in w.export_notice.text()
-    with qtbot.waitSignal(w.exported, timeout=60_000) as sig:
+    assert w.exports.notice is not None and "打开所在文件夹" in w.exports.notice.text()
+    with qtbot.waitSignal(w.exports.exported, timeout=60_000) as sig:
         w.act_export_xlsx.trigger()
     wb = openpyxl.load_workbook(sig.args[0])
     assert wb.sheetnames[:8] == [
@@ -286,7 +286,7 @@ def test_exports_html_xlsx_png(make_window, qtbot, tmp_path, monkeypatch) -> Non
     text = " ".join(str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row if c)
     assert "镇(街道)综合养老(为老)服务中心覆盖率" in text
     wb.close()
-    with qtbot.waitSignal(w.exported, timeout=60_000) as sig:
+    with qtbot.waitSignal(w.exports.exported, timeout=60_000) as sig:
         w.act_export_png.trigger()
     assert Path(sig.args[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -39,7 +39,8 @@ from PySide6.QtWidgets import (
 
 from coverage_gis.core.results import AuditOptions, AuditResult
 from coverage_gis.gui import paths
-from coverage_gis.gui.dialogs import ExportNotice, MappingDialog, confirm_outside_inputs
+from coverage_gis.gui.dialogs import MappingDialog, confirm_outside_inputs
+from coverage_gis.gui.exports import ExportController, ask_save_path
 from coverage_gis.gui.i18n import language, set_language, tr
 from coverage_gis.gui.mapview import MapView, map_indicators, map_patch, write_map_html
 from coverage_gis.gui.model import (
@@ -72,7 +73,6 @@ from coverage_gis.gui.tables import (
 )
 from coverage_gis.gui.workers import TaskRunner
 from coverage_gis.siting.scenario import suggested_layer
-from coverage_gis.text import as_lang
 from coverage_gis.workflow import demo_access_paths, demo_boundaries_path, demo_facilities_paths
 
 __all__ = ["MainWindow"]
@@ -111,8 +111,6 @@ class MainWindow(QMainWindow):
     sessionLoaded = Signal()  # noqa: N815
     #: Emitted when a load failed.
     loadFailed = Signal()  # noqa: N815
-    #: Emitted with the written path after each export.
-    exported = Signal(object)
     #: Asks the application to rebuild the window in another language.
     languageChangeRequested = Signal(str)  # noqa: N815
 
@@ -133,7 +131,6 @@ class MainWindow(QMainWindow):
         self._eval_running = False
         self._eval_pending = False
         self._previews: dict[str, list[FilePreview]] = {}
-        self.export_notice: ExportNotice | None = None
         self.setWindowTitle(
             tr("镇(街道)民政设施覆盖审计", "Township civil-affairs facility coverage")
         )
@@ -142,6 +139,9 @@ class MainWindow(QMainWindow):
 
         self.map = MapView(self)
         self.setCentralWidget(self.map)
+        self.exports = ExportController(
+            self, self.session, self.runner, self.map, self.statusBar().showMessage
+        )
         self._build_toolbar()
         self._build_docks()
         self._build_status()
@@ -315,12 +315,14 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.SaveAs,
         )
         self.act_export_html = self._action(
-            tr("导出 HTML 地图…", "Export HTML map…"), self.export_html
+            tr("导出 HTML 地图…", "Export HTML map…"), self.exports.html
         )
         self.act_export_xlsx = self._action(
-            tr("导出 Excel 报告…", "Export Excel report…"), self.export_xlsx
+            tr("导出 Excel 报告…", "Export Excel report…"), self.exports.xlsx
         )
-        self.act_export_png = self._action(tr("导出 PNG 地图…", "Export PNG map…"), self.export_png)
+        self.act_export_png = self._action(
+            tr("导出 PNG 地图…", "Export PNG map…"), self.exports.png
+        )
         self.act_quit = self._action(tr("退出", "Quit"), self.close, QKeySequence.StandardKey.Quit)
         f.clear()
         f.addActions([self.act_open_boundaries, self.act_open_facilities])
@@ -456,14 +458,14 @@ class MainWindow(QMainWindow):
         name, _ = QFileDialog.getOpenFileName(
             self,
             tr("打开项目", "Open project"),
-            str(self._last_dir()),
+            str(paths.last_dir()),
             tr(
                 "coverage-gis 项目 (*.json *.toml *.cgproj)",
                 "coverage-gis project (*.json *.toml *.cgproj)",
             ),
         )
         if name:
-            self._remember_dir(name)
+            paths.remember_dir(name)
             self.open_project_file(name)
 
     def _editable_project(self) -> Project:
@@ -504,10 +506,10 @@ class MainWindow(QMainWindow):
         """File › Open population / water / roads (inputs of the access indicators)."""
         zh, en, pattern = self._ACCESS_FILTERS[key]
         name, _ = QFileDialog.getOpenFileName(
-            self, tr(zh, en), str(self._last_dir()), tr("文件", "Files") + pattern
+            self, tr(zh, en), str(paths.last_dir()), tr("文件", "Files") + pattern
         )
         if name:
-            self._remember_dir(name)
+            paths.remember_dir(name)
             self.set_access_input(key, name)
 
     def set_access_input(self, key: str, path: str | Path) -> None:
@@ -526,12 +528,12 @@ class MainWindow(QMainWindow):
         name, _ = QFileDialog.getOpenFileName(
             self,
             tr("打开镇(街道)边界", "Open township boundaries"),
-            str(self._last_dir()),
+            str(paths.last_dir()),
             tr("边界文件", "Boundary files")
             + " (*.geojson *.json *.gpkg *.shp *.zip *.kml *.parquet);;* (*)",
         )
         if name:
-            self._remember_dir(name)
+            paths.remember_dir(name)
             self.set_boundaries(name)
 
     def set_boundaries(self, path: str | Path) -> None:
@@ -560,12 +562,12 @@ class MainWindow(QMainWindow):
         names, _ = QFileDialog.getOpenFileNames(
             self,
             tr("打开设施名录", "Open facility lists"),
-            str(self._last_dir()),
+            str(paths.last_dir()),
             tr("设施名录", "Facility lists")
             + " (*.xlsx *.xls *.csv *.txt *.geojson *.gpkg *.shp *.kml);;* (*)",
         )
         if names:
-            self._remember_dir(names[0])
+            paths.remember_dir(names[0])
             self.add_facility_files(names)
 
     def add_facility_files(
@@ -1017,112 +1019,6 @@ class MainWindow(QMainWindow):
             self.firstMapReady.emit(self.launch_to_map)
 
     # ------------------------------------------------------------------ export
-    def _ask_save(self, title: str, name: str, pattern: str) -> Path | None:
-        fname, _ = QFileDialog.getSaveFileName(self, title, str(self._last_dir() / name), pattern)
-        if not fname:
-            return None
-        self._remember_dir(fname)
-        return Path(fname)
-
-    def _need_result(self) -> AuditResult | None:
-        if self.session.result is None:
-            QMessageBox.information(
-                self, tr("导出", "Export"), tr("还没有审计结果", "There is no audit result yet")
-            )
-        return self.session.result
-
-    def _export_done(self, path: Path) -> None:
-        self.statusBar().showMessage(tr(f"已导出 {path}", f"Exported {path}"), 10000)
-        if self.export_notice is not None:
-            self.export_notice.close()
-        self.export_notice = ExportNotice(path, self)
-        self.export_notice.show()
-        self.exported.emit(path)
-
-    def export_html(self, path: Path | None = None) -> None:
-        """Export the interactive HTML gap map."""
-        result = self._need_result()
-        if result is None:
-            return
-        path = path or self._ask_save(
-            tr("导出 HTML 地图", "Export HTML map"),
-            f"gap_map_{result.as_of.isoformat()}.html",
-            "HTML (*.html)",
-        )
-        if path is None:
-            return
-        indicator, lang = self.session.indicator_id, language()
-        sites = suggested_layer(self.session.scenario, result)
-
-        def work(progress: Callable[[str, str], None]) -> Path:
-            progress("写出 HTML 地图", "writing the HTML map")
-            return write_map_html(result, path, indicator=indicator, lang=lang, sites=sites)
-
-        self.runner.start(
-            work, title=tr("导出 HTML 地图", "Exporting the HTML map"), on_done=self._export_done
-        )
-
-    def export_xlsx(self, path: Path | None = None) -> None:
-        """Export the Excel report."""
-        result = self._need_result()
-        if result is None:
-            return
-        path = path or self._ask_save(
-            tr("导出 Excel 报告", "Export Excel report"),
-            f"coverage_report_{result.as_of.isoformat()}.xlsx",
-            "Excel (*.xlsx)",
-        )
-        if path is None:
-            return
-
-        def work(progress: Callable[[str, str], None]) -> Path:
-            progress("写出 Excel 报告", "writing the Excel report")
-            return write_report(result, path)
-
-        self.runner.start(
-            work,
-            title=tr("导出 Excel 报告", "Exporting the Excel report"),
-            on_done=self._export_done,
-        )
-
-    def export_png(self, path: Path | None = None) -> None:
-        """Export the map of the current indicator as a PNG image (the report map).
-
-        Presence and ratio indicators are drawn by
-        :func:`coverage_gis.mapexport.export_static_map`; for a manual indicator the map
-        as drawn on screen is saved.
-        """
-        result = self._need_result()
-        if result is None:
-            return
-        path = path or self._ask_save(
-            tr("导出 PNG 地图", "Export PNG map"),
-            f"gap_map_{result.as_of.isoformat()}.png",
-            "PNG (*.png)",
-        )
-        if path is None:
-            return
-        indicator, lang = self.session.indicator_id, language()
-        try:
-            kind = result.indicator(indicator).indicator.kind
-        except KeyError:
-            kind = "manual"
-        image = self.map.grab_image() if kind == "manual" else None  # grab on the UI thread
-
-        def work(progress: Callable[[str, str], None]) -> Path:
-            progress("绘制 PNG 地图", "drawing the PNG map")
-            if image is not None:
-                if not image.save(str(path), "PNG"):
-                    raise OSError(f"cannot write {path}")
-                return path
-            from coverage_gis.mapexport import export_static_map
-
-            return Path(export_static_map(result, path, indicator=indicator, lang=as_lang(lang)))
-
-        self.runner.start(
-            work, title=tr("导出 PNG 地图", "Exporting the PNG map"), on_done=self._export_done
-        )
-
     # ------------------------------------------------------------------ project files
     def current_project(self) -> Project:
         """The project as it would be saved now."""
@@ -1142,8 +1038,11 @@ class MainWindow(QMainWindow):
 
     def save_project_as(self, path: Path | None = None) -> Path | None:
         """Save the project under a new name."""
-        path = path or self._ask_save(
-            tr("保存项目", "Save project"), "project.json", tr("项目 (*.json)", "Project (*.json)")
+        path = path or ask_save_path(
+            self,
+            tr("保存项目", "Save project"),
+            "project.json",
+            tr("项目 (*.json)", "Project (*.json)"),
         )
         if path is None:
             return None
@@ -1180,13 +1079,6 @@ class MainWindow(QMainWindow):
         for p in items:
             self.recent_menu.addAction(self._action(p, lambda p=p: self.open_project_file(p)))
         self.recent_menu.setEnabled(bool(items))
-
-    def _last_dir(self) -> Path:
-        value = paths.settings().value("last_dir", "")
-        return Path(str(value)) if value else Path.home()
-
-    def _remember_dir(self, path: str | Path) -> None:
-        paths.settings().setValue("last_dir", str(Path(path).parent))
 
     def _schedule_autosave(self) -> None:
         self._autosave_timer.start()
@@ -1277,16 +1169,8 @@ class MainWindow(QMainWindow):
             except OSError as exc:
                 logger.warning("cannot save last session: %s", exc)
         self.runner.shutdown()
-        if self.export_notice is not None:
-            self.export_notice.close()
+        self.exports.close_notice()
         self.map.view.setPage(None)
         self.map.page.deleteLater()
         self._tmp.cleanup()
         super().closeEvent(event)
-
-
-def write_report(result: AuditResult, path: Path) -> Path:
-    """Write the Excel report (worker-safe): the same workbook as ``audit --format xlsx``."""
-    from coverage_gis.export.workbook import write_workbook
-
-    return Path(write_workbook(result, path))

@@ -17,8 +17,10 @@ __all__ = [
     "HOME_ENV",
     "autosave_path",
     "data_dir",
+    "last_dir",
     "last_session_path",
     "log_path",
+    "remember_dir",
     "session_lock_path",
     "settings",
 ]
@@ -65,3 +67,14 @@ def session_lock_path() -> Path:
 def last_session_path() -> Path:
     """The project state written on a clean exit and reopened at the next start."""
     return data_dir() / "last_session.json"
+
+
+def last_dir() -> Path:
+    """The folder of the last file opened or saved (the home folder at first)."""
+    value = settings().value("last_dir", "")
+    return Path(str(value)) if value else Path.home()
+
+
+def remember_dir(path: str | Path) -> None:
+    """Remember the folder of ``path`` for the next file dialog."""
+    settings().setValue("last_dir", str(Path(path).parent))
