@@ -8,8 +8,8 @@ Work is split in two so that interactive callers can re-evaluate quickly:
 
 * :func:`prepare` does the expensive, date-independent part once — facility-type
   matching, the spatial join of facility points to unit polygons (one vectorised
-  point-in-polygon pass for all points, :mod:`coverage_gis.core.point_in_polygon`; boundary cases decided
-  by GEOS), name matching for rows without coordinates, conflict detection;
+  point-in-polygon pass for all points, :mod:`coverage_gis.core.point_in_polygon`; boundary
+  cases decided by GEOS), name matching for rows without coordinates, conflict detection;
 * :meth:`PreparedAudit.evaluate` filters by evaluation date and counts with ``bincount``.
 
 :func:`audit` does both. Work is per distinct value (types, names, statuses) or vectorised

@@ -372,7 +372,8 @@ def prepare_dask_files(
     paths
         Facility files (paths the workers can read).
     dates
-        The evaluation date(s) (see :func:`coverage_gis.core.engine_partitioned.prepare_partitioned`).
+        The evaluation date(s) (see
+        :func:`coverage_gis.core.engine_partitioned.prepare_partitioned`).
     scheduler, client
         As :func:`prepare_dask`.
     rows_per_partition

@@ -47,12 +47,13 @@ def locate_facilities(
     *,
     locator: PointLocator | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Assign points to units by rule 1 of the module docstring.
+    """Assign points to units by rule 1 of :mod:`coverage_gis.core.engine`.
 
     Parameters
     ----------
     units
-        Validated units (EPSG:4326), as in :attr:`PreparedAudit.units`.
+        Validated units (EPSG:4326), as in
+        :attr:`~coverage_gis.core.engine.PreparedAudit.units`.
     lon, lat
         WGS84 coordinates (rows with NaN get -1).
     locator
@@ -96,10 +97,11 @@ def locator_ahead(units: gpd.GeoDataFrame) -> Future[PointLocator]:
 
 @dataclass(frozen=True)
 class PendingLocation:
-    """Point location started ahead of :func:`~coverage_gis.core.engine.prepare` by :func:`locate_ahead`.
+    """Point location started ahead of :func:`~coverage_gis.core.engine.prepare` by
+    :func:`locate_ahead`.
 
     It remembers what it locates (the units object and copies of the coordinates), so that
-    :func:`~coverage_gis.core.engine.prepare` uses the answer only for exactly those inputs (:meth:`matches`).
+    ``prepare`` uses the answer only for exactly those inputs (:meth:`matches`).
     """
 
     units: gpd.GeoDataFrame
@@ -135,8 +137,8 @@ def locate_ahead(
 
     Readers use it to overlap the point-in-polygon pass with their remaining work (checks
     of the boundaries, CRS suggestions) and with the type and name matching of
-    :func:`~coverage_gis.core.engine.prepare`: pass it to :func:`~coverage_gis.core.engine.prepare` as ``located``, which waits for it only when
-    it needs the answer. ``units`` must be in EPSG:4326; ``locator`` is
+    :func:`~coverage_gis.core.engine.prepare`: pass it to ``prepare`` as ``located``, which
+    waits for it only when it needs the answer. ``units`` must be in EPSG:4326; ``locator`` is
     :func:`locator_ahead` of the same units, when it was started.
     """
     if units.crs is None or not units.crs.equals("EPSG:4326"):

@@ -440,7 +440,8 @@ def county_rollup(result: AuditResult) -> pd.DataFrame:
 
 
 def _not_in_service_text(reason: str, status: object) -> str:
-    """The 设施明细 wording of the engine's reason (:func:`coverage_gis.core.rules.qualification`)."""
+    """The 设施明细 wording of the engine's reason
+    (:func:`coverage_gis.core.rules.qualification`)."""
     if reason == "not_open":
         return f"尚未建成（状态：{status}）"
     if reason == "closed_no_date":
