@@ -80,7 +80,6 @@ __all__ = ["MainWindow"]
 _FACILITY_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
 _BOUNDARY_SUFFIXES = {".geojson", ".gpkg", ".shp", ".zip", ".kml", ".parquet", ".geoparquet"}
 _PROJECT_SUFFIXES = {".cgproj", ".toml"}
-_MAX_RECENT = 8
 
 
 def _view(model: Any) -> QTableView:
@@ -1060,22 +1059,13 @@ class MainWindow(QMainWindow):
         self._on_loaded() if self.session.result is not None else None
         return path
 
-    def _recent(self) -> list[str]:
-        value = paths.settings().value("recent_projects", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
     def _add_recent(self, path: Path) -> None:
-        items = [str(path)] + [p for p in self._recent() if p != str(path)]
-        st = paths.settings()
-        st.setValue("recent_projects", items[:_MAX_RECENT])
-        st.setValue("last_project", str(path))
+        paths.add_recent_project(path)
         self._fill_recent_menu()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        items = self._recent()
+        items = paths.recent_projects()
         for p in items:
             self.recent_menu.addAction(self._action(p, lambda p=p: self.open_project_file(p)))
         self.recent_menu.setEnabled(bool(items))

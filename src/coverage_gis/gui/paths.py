@@ -15,11 +15,14 @@ from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 __all__ = [
     "HOME_ENV",
+    "MAX_RECENT",
+    "add_recent_project",
     "autosave_path",
     "data_dir",
     "last_dir",
     "last_session_path",
     "log_path",
+    "recent_projects",
     "remember_dir",
     "session_lock_path",
     "settings",
@@ -78,3 +81,25 @@ def last_dir() -> Path:
 def remember_dir(path: str | Path) -> None:
     """Remember the folder of ``path`` for the next file dialog."""
     settings().setValue("last_dir", str(Path(path).parent))
+
+
+#: Project files kept in the "recent projects" menu.
+MAX_RECENT = 8
+
+
+def recent_projects() -> list[str]:
+    """The project files opened or saved lately, most recent first."""
+    value = settings().value("recent_projects", [])
+    if isinstance(value, str):
+        value = [value]
+    return [str(v) for v in (value or [])]
+
+
+def add_recent_project(path: str | Path) -> list[str]:
+    """Put ``path`` first in :func:`recent_projects` (at most :data:`MAX_RECENT`) and remember
+    it as the last project; returns the new list."""
+    items = [str(path)] + [p for p in recent_projects() if p != str(path)]
+    st = settings()
+    st.setValue("recent_projects", items[:MAX_RECENT])
+    st.setValue("last_project", str(path))
+    return items[:MAX_RECENT]
