@@ -108,7 +108,7 @@ def safe_series(s: pd.Series) -> pd.Series:
         return s
     number = s[starts].str.fullmatch(PLAIN_NUMBER, na=False).astype(bool)
     hit = starts.copy()
-    hit[starts] = ~number
+    hit[starts] = ~number.to_numpy()  # positional (pandas 2 aligns a Series and upcasts)
     if not hit.any():
         return s
     out = s.copy()  # object or string dtype: both take the prefixed text
