@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint dist test-dist bench bench-scale bench-readers bench-locate bench-boundaries bench-gui clean system-deps
+.PHONY: run test test-min install lint dist test-dist bench bench-scale bench-readers bench-locate bench-boundaries bench-gui clean system-deps
 
 # System libraries Qt/QtWebEngine need on a bare Debian/Ubuntu (offscreen). Installed once.
 SYSTEM_PACKAGES := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libnss3 libasound2t64 \
@@ -37,6 +37,11 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu" \
 	  $(PY) -m pytest -q
+
+# the same suite with every dependency at its pyproject.toml floor, in .venv-min (Python 3.11,
+# .ci/constraints-min.txt); see README "最低版本 / Minimum versions"
+test-min:
+	bash .ci/run-min
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests scripts benchmarks packaging
