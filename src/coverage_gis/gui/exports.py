@@ -97,6 +97,20 @@ class ExportController(QObject):
         self.notice.show()
         self.exported.emit(path)
 
+    def _target(
+        self, path: Path | None, title: str, stem: str, pattern: str
+    ) -> tuple[AuditResult, Path] | None:
+        """The result to export and where to (``path``, or asked as ``stem_<date><ext>``);
+        None when there is no result or the dialog was cancelled."""
+        result = self._result()
+        if result is None:
+            return None
+        ext = pattern[pattern.index("*") + 1 : pattern.index(")")]
+        path = path or ask_save_path(
+            self._parent, title, f"{stem}_{result.as_of.isoformat()}{ext}", pattern
+        )
+        return None if path is None else (result, path)
+
     def close_notice(self) -> None:
         """Close the last export's notice, if it is open."""
         if self.notice is not None:
@@ -104,17 +118,12 @@ class ExportController(QObject):
 
     def html(self, path: Path | None = None) -> None:
         """Export the interactive HTML gap map."""
-        result = self._result()
-        if result is None:
-            return
-        path = path or ask_save_path(
-            self._parent,
-            tr("导出 HTML 地图", "Export HTML map"),
-            f"gap_map_{result.as_of.isoformat()}.html",
-            "HTML (*.html)",
+        target = self._target(
+            path, tr("导出 HTML 地图", "Export HTML map"), "gap_map", "HTML (*.html)"
         )
-        if path is None:
+        if target is None:
             return
+        result, path = target
         indicator, lang = self.session.indicator_id, language()
         sites = suggested_layer(self.session.scenario, result)
 
@@ -128,17 +137,12 @@ class ExportController(QObject):
 
     def xlsx(self, path: Path | None = None) -> None:
         """Export the Excel report."""
-        result = self._result()
-        if result is None:
-            return
-        path = path or ask_save_path(
-            self._parent,
-            tr("导出 Excel 报告", "Export Excel report"),
-            f"coverage_report_{result.as_of.isoformat()}.xlsx",
-            "Excel (*.xlsx)",
+        target = self._target(
+            path, tr("导出 Excel 报告", "Export Excel report"), "coverage_report", "Excel (*.xlsx)"
         )
-        if path is None:
+        if target is None:
             return
+        result, path = target
 
         def work(progress: Callable[[str, str], None]) -> Path:
             progress("写出 Excel 报告", "writing the Excel report")
@@ -155,17 +159,10 @@ class ExportController(QObject):
         :func:`coverage_gis.mapexport.export_static_map`; for a manual indicator the map
         as drawn on screen is saved.
         """
-        result = self._result()
-        if result is None:
+        target = self._target(path, tr("导出 PNG 地图", "Export PNG map"), "gap_map", "PNG (*.png)")
+        if target is None:
             return
-        path = path or ask_save_path(
-            self._parent,
-            tr("导出 PNG 地图", "Export PNG map"),
-            f"gap_map_{result.as_of.isoformat()}.png",
-            "PNG (*.png)",
-        )
-        if path is None:
-            return
+        result, path = target
         indicator, lang = self.session.indicator_id, language()
         try:
             kind = result.indicator(indicator).indicator.kind
