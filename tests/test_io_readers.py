@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -261,3 +262,50 @@ def test_geopackage_layers_and_kml(tmp_path):
     assert got["county"].tolist() == units["kind"].tolist()
     with pytest.raises(InputError, match="Unknown field 'bogus'"):
         read_boundaries(gpkg, layer="镇街", mapping={"bogus": "name"})
+
+
+@pytest.mark.parametrize("crs", [4326, 4490, None])
+def test_geoparquet_read_in_batches_equals_geopandas(tmp_path, monkeypatch, crs):
+    """Boundaries in GeoParquet, decoded a batch at a time: the frame geopandas reads
+    (columns in file order, the geometry column in the middle, CRS, an empty geometry)."""
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    from coverage_gis.io import geoparquet
+
+    units = make_units()
+    units = units[["code", "name", "geometry", "county", "population"]]
+    units.loc[2, "geometry"] = Polygon()  # an empty outline survives the round trip
+    if crs is None:
+        units = units.set_crs(None, allow_override=True)
+    elif crs != 4326:
+        units = units.to_crs(crs)
+    p = tmp_path / "units.parquet"
+    units.to_parquet(p)
+    monkeypatch.setattr(geoparquet, "_POLYGON_BATCH", 2)  # five rows: three batches
+    got = geoparquet.read_geoparquet(p)
+    want = gpd.read_parquet(p)
+    assert list(got.columns) == list(want.columns) == list(units.columns)
+    assert got.geometry.name == "geometry"
+    assert got.crs == want.crs
+    assert got.drop(columns="geometry").equals(want.drop(columns="geometry"))
+    assert got.geometry.to_wkb().tolist() == want.geometry.to_wkb().tolist()
+    empty = tmp_path / "empty.parquet"
+    units.iloc[:0].to_parquet(empty)
+    got = geoparquet.read_geoparquet(empty)
+    assert len(got) == 0 and list(got.columns) == list(units.columns)
+    assert got.crs == gpd.read_parquet(empty).crs
+
+
+def test_boundaries_from_geoparquet_equal_geojson(tmp_path, units_file):
+    """read_boundaries gives the same units from GeoParquet as from GeoJSON."""
+    p = tmp_path / "units.parquet"
+    make_units().to_parquet(p)
+    a, fa = read_boundaries(units_file)
+    b, fb = read_boundaries(p)
+    # GeoJSON gives int32 populations, Parquet int64: values compared, not widths
+    pd.testing.assert_frame_equal(
+        a.drop(columns="geometry"), b.drop(columns="geometry"), check_dtype=False
+    )
+    assert a.geometry.to_wkb().tolist() == b.geometry.to_wkb().tolist()
+    assert [f.code for f in fa] == [f.code for f in fb]

@@ -48,6 +48,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage_gis._memory import release_unused_memory
 from coverage_gis._threads import pool as threads
 from coverage_gis.core.catalog import Catalog, Condition, Indicator, RatioTerm
 from coverage_gis.core.errors import InputError
@@ -842,11 +843,14 @@ def prepare(
     has_name = nonblank[ncodes] if n else np.zeros(0, dtype=bool)
 
     # 2. spatial assignment: one vectorised point-in-polygon pass for all points
+    built_locator = locating is not None or isinstance(located, PendingLocation)
     if locating is not None:
         located = locating.result()
     elif isinstance(located, PendingLocation):
         located = located.result()
     assert located is not None
+    if built_locator:  # its prepared outlines were freed on the locating thread's heap
+        release_unused_memory()
     spatial = np.where(has_xy, located[0], -1)
     multi = located[1] & has_xy & (spatial >= 0)
     if multi.any():

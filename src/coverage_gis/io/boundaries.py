@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage_gis._memory import release_unused_memory
 from coverage_gis._threads import pool as threads
 from coverage_gis.core.errors import InputError
 from coverage_gis.core.findings import Finding, Findings
@@ -112,7 +113,9 @@ def read_vector(
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):
-            gdf = gpd.read_parquet(p)
+            from coverage_gis.io.geoparquet import read_geoparquet
+
+            gdf = read_geoparquet(p)
         else:
             source = vector_source(p, layer)  # archive check, layer choice, .dbf encoding
             gdf = pyogrio.read_dataframe(source.src, layer=source.layer, **source.options)
@@ -324,6 +327,7 @@ def read_boundaries(
             )
         out = out.set_geometry(geoms, crs=out.crs)
     out = out.to_crs(4326)
+    release_unused_memory()  # the decoded file's pages (Arrow's pool, WKB buffers)
     if check:
         findings.extend(check_coverage(out, file=str(p)))
     ordered = ["code", "name", "county", "county_code", "kind"] + [

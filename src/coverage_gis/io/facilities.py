@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coverage_gis._memory import release_unused_memory
 from coverage_gis.core.errors import InputError
 from coverage_gis.core.findings import Finding, Findings
 from coverage_gis.core.schema import coerce_facilities, empty_facilities
@@ -474,7 +475,23 @@ def read_facility_file(
     Sheets without a recognisable header (cover pages, pivot tables) are skipped with an
     info finding, unless no sheet has one, which is an error.
     """
-    p = Path(path)
+    try:
+        return _read_facility_file(
+            Path(path), sheets=sheets, layer=layer, mapping=mapping, crs=crs, encoding=encoding
+        )
+    finally:  # the decoded file's pages (Arrow's pool, the reader thread's heap)
+        release_unused_memory()
+
+
+def _read_facility_file(
+    p: Path,
+    *,
+    sheets: Sequence[str] | None,
+    layer: str | None,
+    mapping: Mapping[str, str] | None,
+    crs: str,
+    encoding: str | None,
+) -> tuple[pd.DataFrame, Findings]:
     suffix = p.suffix.lower()
     if suffix in (".parquet", ".geoparquet"):
         from coverage_gis.io.geoparquet import read_facilities_parquet
