@@ -164,7 +164,9 @@ def _prepared_copies(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     exact = np.isin(shapely.get_type_id(geoms), _POLYGONAL) & shapely.is_valid(geoms)
     work = geoms.copy()
     if exact.any():
-        copies = shapely.from_wkb(shapely.to_wkb(geoms[exact]))  # same coordinates, bit for bit
+        # new GEOS geometries with the same x/y, bit for bit (GEOS predicates ignore z);
+        # ~9x faster than a WKB round trip and without its buffers
+        copies = shapely.force_2d(geoms[exact])
         shapely.prepare(copies)
         # GEOS answers a prepared polygon's first point query without an index and builds
         # the index (lazily, unlocked) on the second: make both queries here, in one thread,
