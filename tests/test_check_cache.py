@@ -81,3 +81,26 @@ def test_the_cache_can_be_turned_off(cache, overlapping, monkeypatch):
     units, _ = read_boundaries(overlapping, check=False)
     check_cache.cached_coverage_check(units, file=str(overlapping))
     assert not cache.exists()
+
+
+def test_the_same_content_under_another_path_comes_from_the_cache(cache, overlapping, tmp_path):
+    """A copy (or another spelling of the path) hits the entry; its findings name the path
+    asked for, exactly as a fresh check would."""
+    import shutil
+
+    units, _ = read_boundaries(overlapping, check=False)
+    check_cache.cached_coverage_check(units, file=str(overlapping))
+    copy = tmp_path / "copy" / "same.geojson"
+    copy.parent.mkdir()
+    shutil.copy(overlapping, copy)
+
+    def fail(*a, **k):
+        raise AssertionError("computed again")
+
+    got = check_cache.cached_coverage_check(units, file=str(copy), compute=fail)
+    want = check_coverage(units, file=str(copy))
+    assert got and [f.to_dict() for f in got] == [f.to_dict() for f in want]
+    assert {f.file for f in got} == {str(copy)}
+    # and the original path still hits, naming itself
+    back = check_cache.cached_coverage_check(units, file=str(overlapping), compute=fail)
+    assert {f.file for f in back} == {str(overlapping)}

@@ -11,7 +11,9 @@ them as JSON in a per-user cache directory:
 * an unreadable or corrupt entry is ignored (and rewritten); entries are written to a
   temporary file and renamed, so a crash never leaves half an entry.
 
-A changed file, other reading options or another version of the software miss the cache.
+A changed file, other reading options or another version of the software miss the cache;
+the same content under another path (a copy, a relative spelling) hits it, its findings
+naming the path asked for.
 """
 
 from __future__ import annotations
@@ -98,8 +100,14 @@ def cached_coverage_check(
     path = folder / f"coverage-check-{key}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("key") == key and data.get("file") == str(file):
-            return [Finding(**f) for f in data["findings"]]
+        if data.get("key") == key:
+            # the same content under another name (a copy, a relative path): the findings
+            # are the same but for the file they name
+            was, now = data["file"], str(file)
+            return [
+                Finding(**({**f, "file": now} if f.get("file") == was else f))
+                for f in data["findings"]
+            ]
     except (OSError, ValueError, TypeError, KeyError):
         pass  # missing or corrupt: computed again and rewritten
     findings = compute(units, file=file)
