@@ -249,7 +249,7 @@ def test_project_outside_its_folder_answered_no_reads_nothing(
     for p in inputs:
         assert str(p.resolve()) in q["text"] and str(p.resolve()) in q["details"]
     assert reads == []  # no input opened, no load started
-    assert not w.runner.busy and w.session.result is before and w.project_path is None
+    assert not w.runner.busy and w.session.result is before and w.projects.path is None
     assert w.session.project.demo
 
 
@@ -268,7 +268,7 @@ def test_project_outside_its_folder_answered_yes_is_read(
         w.open_project_file(path)
     assert len(asked) == 1 and reads[0] == "load_session"
     assert str(inputs[2].resolve()) in reads  # the catalogue, read by Python after consent
-    assert w.project_path == path and w.session.result.catalog.name_zh == hi.CATALOG_NAME
+    assert w.projects.path == path and w.session.result.catalog.name_zh == hi.CATALOG_NAME
 
 
 def test_project_with_inputs_beside_it_is_opened_without_a_question(
@@ -287,4 +287,4 @@ def test_project_with_inputs_beside_it_is_opened_without_a_question(
     asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
     with qtbot.waitSignal(w.sessionLoaded, timeout=60_000):
         w.open_project_file(path)
-    assert asked == [] and w.project_path == path
+    assert asked == [] and w.projects.path == path

@@ -195,7 +195,7 @@ def test_scenario_is_saved_with_the_project_and_reopened(
     raw = json.loads(target.read_text(encoding="utf-8"))
     assert raw["scenario"] == sc.to_dict()
     # the autosave carries it too
-    w.write_autosave()
+    w.projects.write_autosave()
     assert load_project(gui_home / "autosave.json").scenario == sc
     # reopen in a fresh window
     w2 = make_window()

@@ -301,9 +301,10 @@ def test_save_and_reopen_project(make_window, qtbot, tmp_path, monkeypatch, gui_
     w.act_save.trigger()
     data = json.loads(target.read_text(encoding="utf-8"))
     assert data["demo"] is True and data["as_of"] == "2022-12-31" and data["indicator"] == "T2-19"
-    assert w.project_path == target
+    assert w.projects.path == target
+    assert w.windowTitle().startswith("苏州审计.json")  # the saved file names the window
     # recent projects
-    assert [a.text() for a in w.recent_menu.actions()] == [str(target)]
+    assert [a.text() for a in w.projects.recent_menu.actions()] == [str(target)]
     # reopen in a fresh window
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
     w2 = make_window()
@@ -313,8 +314,13 @@ def test_save_and_reopen_project(make_window, qtbot, tmp_path, monkeypatch, gui_
     assert w2.session.indicator_id == "T2-19"
     assert w2.year_slider.value() == 2022
     assert _table_values(w2) == _table_values(w)
+    assert w2.projects.path == target and w2.windowTitle().startswith("苏州审计.json")
+    # the recent-projects menu opens the file again
+    with qtbot.waitSignal(w2.sessionLoaded, timeout=60_000):
+        w2.projects.recent_menu.actions()[0].trigger()
+    assert w2.session.result.as_of == dt.date(2022, 12, 31)
     # autosave is written for crash recovery
-    w2.write_autosave()
+    w2.projects.write_autosave()
     assert (
         json.loads((gui_home / "autosave.json").read_text(encoding="utf-8"))["as_of"]
         == "2022-12-31"

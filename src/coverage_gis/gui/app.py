@@ -138,7 +138,7 @@ def run(
         return w
 
     def relaunch(old: MainWindow) -> None:
-        proj, path = old.current_project(), old.project_path
+        proj, path = old.current_project(), old.projects.path
         old.close()
         old.deleteLater()
         windows.remove(old)

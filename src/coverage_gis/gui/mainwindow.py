@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from coverage_gis.core.results import AuditOptions, AuditResult
 from coverage_gis.gui import paths
 from coverage_gis.gui.dialogs import MappingDialog, confirm_outside_inputs
-from coverage_gis.gui.exports import ExportController, ask_save_path
+from coverage_gis.gui.exports import ExportController
 from coverage_gis.gui.i18n import language, set_language, tr
 from coverage_gis.gui.mapview import MapView, map_indicators, map_patch, write_map_html
 from coverage_gis.gui.model import (
@@ -59,8 +59,8 @@ from coverage_gis.gui.project import (
     Project,
     load_project,
     outside_paths,
-    save_project,
 )
+from coverage_gis.gui.projects import ProjectFiles
 from coverage_gis.gui.reporting import logger, show_error
 from coverage_gis.gui.richtext import tooltip
 from coverage_gis.gui.scenario import ScenarioPanel
@@ -117,7 +117,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.t_launch = t_launch if t_launch is not None else time.perf_counter()
         self.launch_to_map: float | None = None
-        self.project_path: Path | None = None
         self.session = AuditSession(self)
         self.runner = TaskRunner(self)
         self._tmp = tempfile.TemporaryDirectory(prefix="coverage-gis-map-")
@@ -141,16 +140,20 @@ class MainWindow(QMainWindow):
         self.exports = ExportController(
             self, self.session, self.runner, self.map, self.statusBar().showMessage
         )
+        self.projects = ProjectFiles(
+            self,
+            current=self.current_project,
+            has_result=lambda: self.session.result is not None,
+            open_file=self.open_project_file,
+            status=self.statusBar().showMessage,
+        )
+        self.projects.saved.connect(self._on_saved)
         self._build_toolbar()
         self._build_docks()
         self._build_status()
         self._build_menus()
         self._connect()
 
-        self._autosave_timer = QTimer(self)
-        self._autosave_timer.setSingleShot(True)
-        self._autosave_timer.setInterval(1500)
-        self._autosave_timer.timeout.connect(self.write_autosave)
         self._eval_timer = QTimer(self)
         self._eval_timer.setSingleShot(True)
         self._eval_timer.setInterval(150)
@@ -304,13 +307,12 @@ class MainWindow(QMainWindow):
             self.open_project_dialog,
             QKeySequence.StandardKey.Open,
         )
-        self.recent_menu = f.addMenu(tr("最近的项目", "Recent projects"))
         self.act_save = self._action(
-            tr("保存项目", "Save project"), self.save_project, QKeySequence.StandardKey.Save
+            tr("保存项目", "Save project"), self.projects.save, QKeySequence.StandardKey.Save
         )
         self.act_save_as = self._action(
             tr("项目另存为…", "Save project as…"),
-            self.save_project_as,
+            self.projects.save_as,
             QKeySequence.StandardKey.SaveAs,
         )
         self.act_export_html = self._action(
@@ -329,14 +331,13 @@ class MainWindow(QMainWindow):
         f.addAction(self.act_demo)
         f.addSeparator()
         f.addAction(self.act_open_project)
-        f.addMenu(self.recent_menu)
+        f.addMenu(self.projects.recent_menu)
         f.addActions([self.act_save, self.act_save_as])
         f.addSeparator()
         exp = f.addMenu(tr("导出", "Export"))
         exp.addActions([self.act_export_html, self.act_export_xlsx, self.act_export_png])
         f.addSeparator()
         f.addAction(self.act_quit)
-        self._fill_recent_menu()
 
         v = mb.addMenu(tr("视图(&V)", "&View"))
         for d in (
@@ -416,11 +417,10 @@ class MainWindow(QMainWindow):
 
         def done(loaded: Loaded) -> None:
             if path is not None:
-                self.project_path = path
-                self._add_recent(path)
+                self.projects.opened(path)
             self.session.set_loaded(loaded)
             self.sessionLoaded.emit()
-            self._schedule_autosave()
+            self.projects.schedule_autosave()
             if then is not None:
                 then()
 
@@ -723,7 +723,7 @@ class MainWindow(QMainWindow):
                 return
             # a scenario edited meanwhile is evaluated again by the session
             self.session.set_result(*out)
-            self._schedule_autosave()
+            self.projects.schedule_autosave()
             if self._eval_pending:
                 self._eval_pending = False
                 self._evaluate_now()
@@ -761,14 +761,20 @@ class MainWindow(QMainWindow):
         self.county_combo.setCurrentIndex(max(self.county_combo.findData(s.county_code), 0))
         self.county_combo.blockSignals(False)
         self._show_findings()
-        name = (
-            self.project_path.name if self.project_path else tr("未保存的项目", "unsaved project")
-        )
-        demo = tr("（示例数据）", " (demo data)") if s.project.demo else ""
+        self._update_title()
+
+    def _update_title(self) -> None:
+        """The project file's name (and whether it is the demo) in the window title."""
+        path = self.projects.path
+        name = path.name if path else tr("未保存的项目", "unsaved project")
+        demo = tr("（示例数据）", " (demo data)") if self.session.project.demo else ""
         self.setWindowTitle(
             f"{name}{demo} — "
             + tr("镇(街道)民政设施覆盖审计", "Township civil-affairs facility coverage")
         )
+
+    def _on_saved(self, _path: Path) -> None:
+        self._update_title()
 
     def _show_findings(self) -> None:
         """The data issues: the audit's, then those of scenario imports and suggestions,
@@ -793,7 +799,7 @@ class MainWindow(QMainWindow):
         self._show_findings()
         # other facility rows: the page cannot be patched in place, write it again
         self.render_map(full=True)
-        self._schedule_autosave()
+        self.projects.schedule_autosave()
 
     def _on_result(self) -> None:
         s = self.session
@@ -838,7 +844,7 @@ class MainWindow(QMainWindow):
         self._select_indicator_row(indicator_id)
         self.units_model.set_result(self.session.result, indicator_id, self.session.county_code)
         self._select_unit_row(self.session.unit_code)
-        self._schedule_autosave()
+        self.projects.schedule_autosave()
 
     def _on_unit(self, code: str) -> None:
         self.map.zoom_to(code)
@@ -852,7 +858,7 @@ class MainWindow(QMainWindow):
         self._select_unit_row(s.unit_code)
         if county_code:
             self.map.zoom_to(county_code)
-        self._schedule_autosave()
+        self.projects.schedule_autosave()
 
     def _select_indicator_row(self, indicator_id: str) -> None:
         row = self.indicator_model.row_of(indicator_id)
@@ -1029,59 +1035,6 @@ class MainWindow(QMainWindow):
         p.scenario = self.session.scenario if self.session.scenario.sites else None
         return p
 
-    def save_project(self) -> Path | None:
-        """Save to the current project file (asks for a name the first time)."""
-        if self.project_path is None:
-            return self.save_project_as()
-        return self._save_to(self.project_path)
-
-    def save_project_as(self, path: Path | None = None) -> Path | None:
-        """Save the project under a new name."""
-        path = path or ask_save_path(
-            self,
-            tr("保存项目", "Save project"),
-            "project.json",
-            tr("项目 (*.json)", "Project (*.json)"),
-        )
-        if path is None:
-            return None
-        return self._save_to(path)
-
-    def _save_to(self, path: Path) -> Path | None:
-        try:
-            save_project(self.current_project(), path)
-        except Exception as exc:
-            show_error(self, exc, context=tr("保存项目", "Saving the project"))
-            return None
-        self.project_path = path
-        self._add_recent(path)
-        self.statusBar().showMessage(tr(f"项目已保存：{path}", f"Project saved: {path}"), 8000)
-        self._on_loaded() if self.session.result is not None else None
-        return path
-
-    def _add_recent(self, path: Path) -> None:
-        paths.add_recent_project(path)
-        self._fill_recent_menu()
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        items = paths.recent_projects()
-        for p in items:
-            self.recent_menu.addAction(self._action(p, lambda p=p: self.open_project_file(p)))
-        self.recent_menu.setEnabled(bool(items))
-
-    def _schedule_autosave(self) -> None:
-        self._autosave_timer.start()
-
-    def write_autosave(self) -> None:
-        """Write the autosave file (offered back after a crash)."""
-        if self.session.result is None:
-            return
-        try:
-            save_project(self.current_project(), paths.autosave_path())
-        except OSError as exc:
-            logger.warning("autosave failed: %s", exc)
-
     # ------------------------------------------------------------------ misc
     def change_language(self, lang: str) -> None:
         """Switch the UI language (the window is rebuilt by the application)."""
@@ -1151,13 +1104,8 @@ class MainWindow(QMainWindow):
         st = paths.settings()
         st.setValue("window/geometry", self.saveGeometry())
         st.setValue("window/state", self.saveState())
-        self._autosave_timer.stop()
         self._eval_timer.stop()
-        if self.session.result is not None:
-            try:
-                save_project(self.current_project(), paths.last_session_path())
-            except OSError as exc:
-                logger.warning("cannot save last session: %s", exc)
+        self.projects.save_last_session()
         self.runner.shutdown()
         self.exports.close_notice()
         self.map.view.setPage(None)
