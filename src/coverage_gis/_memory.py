@@ -18,7 +18,6 @@ end of the readers and once the facility points are located.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 from collections.abc import Callable
 from functools import cache
@@ -31,9 +30,8 @@ def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None elsewhere (macOS, Windows, musl)."""
     if not sys.platform.startswith("linux"):
         return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
+    try:  # the symbols already loaded into the process (no ldconfig/gcc lookup)
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
 
