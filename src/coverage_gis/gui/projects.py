@@ -9,7 +9,6 @@ After each save :attr:`ProjectFiles.saved` is emitted with the path.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,11 +20,9 @@ from coverage_gis.gui import paths
 from coverage_gis.gui.exports import ask_save_path
 from coverage_gis.gui.i18n import tr
 from coverage_gis.gui.project import Project, save_project
-from coverage_gis.gui.reporting import show_error
+from coverage_gis.gui.reporting import logger, show_error
 
 __all__ = ["AUTOSAVE_DELAY_MS", "ProjectFiles"]
-
-logger = logging.getLogger(__name__)
 
 #: Changes are autosaved this long after the last one (a burst of edits writes once).
 AUTOSAVE_DELAY_MS = 1500
