@@ -280,6 +280,7 @@ def test_geoparquet_read_in_batches_equals_geopandas(tmp_path, monkeypatch, crs)
         units = units.set_crs(None, allow_override=True)
     elif crs != 4326:
         units = units.to_crs(crs)
+    units = units.set_index(pd.Index([10, 20, 30, 40, 50], name="k"))  # stored as a column
     p = tmp_path / "units.parquet"
     units.to_parquet(p)
     monkeypatch.setattr(geoparquet, "_POLYGON_BATCH", 2)  # five rows: three batches
@@ -287,6 +288,7 @@ def test_geoparquet_read_in_batches_equals_geopandas(tmp_path, monkeypatch, crs)
     want = gpd.read_parquet(p)
     assert list(got.columns) == list(want.columns) == list(units.columns)
     assert got.geometry.name == "geometry"
+    assert got.index.equals(want.index) and got.index.name == "k"
     assert got.crs == want.crs
     assert got.drop(columns="geometry").equals(want.drop(columns="geometry"))
     assert got.geometry.to_wkb().tolist() == want.geometry.to_wkb().tolist()

@@ -85,7 +85,8 @@ def read_geoparquet(path: str | Path) -> gpd.GeoDataFrame:
     frame = table.to_pandas()
     geoms = np.concatenate(shapes) if shapes else np.empty(0, dtype=object)
     crs = columns[primary].get("crs", "OGC:CRS84")
-    frame.insert(schema.names.index(primary), primary, gpd.GeoSeries(geoms, index=frame.index))
+    at = min(schema.names.index(primary), len(frame.columns))  # pandas index columns come last
+    frame.insert(at, primary, gpd.GeoSeries(geoms, index=frame.index))
     return gpd.GeoDataFrame(frame, geometry=primary, crs=crs)
 
 
