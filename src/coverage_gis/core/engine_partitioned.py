@@ -13,17 +13,19 @@ of tens of millions of rows, :func:`prepare_partitioned` instead
    sums of the attributes ratio indicators add up, plus the partition's findings and row
    accounting;
 3. merges the summaries (:func:`merge_pieces`) into a
-   :class:`~coverage_gis.core.engine.PreparedAudit` whose rows are weighted (:attr:`~coverage_gis.core.engine.PreparedAudit.weight`), so
+   :class:`~coverage_gis.core.engine.PreparedAudit` whose rows are weighted
+   (:attr:`~coverage_gis.core.engine.PreparedAudit.weight`), so
    :meth:`~coverage_gis.core.engine.PreparedAudit.evaluate` gives the same indicators, counts
    and accounting as the in-process engine on those dates (and refuses other dates).
 
 The partitions can run one after another in this process (``client=None``: memory holds
 one partition at a time) or on a Dask cluster
-(:func:`coverage_gis.core.engine_dask.prepare_dask_files`): then the client never holds the facility rows, only the summaries. What a partitioned
-audit cannot give is what needs every row on the client: the facility detail sheet, the
-facility points of the map and ``facilities.parquet``; its result's ``facilities`` table
-holds the weighted summary rows (column ``weight``). The CRS suggestion from named units
-is not made either (declare ``--crs``).
+(:func:`coverage_gis.core.engine_dask.prepare_dask_files`): then the client never holds the
+facility rows, only the summaries. What a partitioned audit cannot give is what needs
+every row on the client: the facility detail sheet, the facility points of the map and
+``facilities.parquet``; its result's ``facilities`` table holds the weighted summary rows
+(column ``weight``). The CRS suggestion from named units is not made either (declare
+``--crs``).
 """
 
 from __future__ import annotations
