@@ -188,6 +188,39 @@ def test_every_format_gives_the_same_table_findings_and_accounting(tmp_path):
     assert base_acc["rows_read"] == len(ROWS)
 
 
+def test_geoparquet_in_batches_equals_one_batch_and_parses_each_value_once(tmp_path, monkeypatch):
+    from coverage_gis.io import geoparquet, normalise
+
+    # 1,100 copies of the rows: bad values in every batch (more than the findings cap),
+    # and a date spelling first seen in each copy, so later batches meet new values too
+    one = gpd.read_parquet(_write_all(tmp_path)["parquet"])
+    copies = pd.concat([one] * 1100, ignore_index=True)
+    first_rows = np.arange(0, len(copies), len(one))
+    days = pd.Timestamp("2000-01-01") + pd.to_timedelta(np.arange(len(first_rows)), unit="D")
+    copies.loc[first_rows, "建成时间"] = days.strftime("%Y年%m月%d日")
+    path = tmp_path / "many.parquet"
+    copies.to_parquet(path)
+    whole, whole_findings = read_facility_file(path)
+    parsed: list[int] = []
+    dates = normalise.parse_date_values
+
+    def counting(values):
+        parsed.append(len(values))
+        return dates(values)
+
+    monkeypatch.setattr(normalise, "parse_date_values", counting)
+    monkeypatch.setattr(geoparquet, "_BATCH_ROWS", 1000)
+    batched, batched_findings = read_facility_file(path)
+    pd.testing.assert_frame_equal(batched, whole)
+    assert list(batched_findings) == list(whole_findings)
+    capped = [f for f in whole_findings if f.code == "bad_number" and (f.count or 0) > 1]
+    assert capped and capped[0].count == 1100 - SHOWN_ROW_FINDINGS
+    # each distinct date text parsed once over all batches, not once per batch
+    assert len(parsed) == -(-len(copies) // 1000)  # one call per batch
+    assert sum(parsed) == copies["建成时间"].dropna().nunique()
+    assert whole["opened"].iloc[first_rows[-1]] == days[-1]
+
+
 def test_excel_serial_number_dates_and_text_dates_parse_alike(tmp_path):
     p = tmp_path / "serial.xlsx"
     wb = openpyxl.Workbook()

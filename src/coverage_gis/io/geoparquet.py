@@ -16,7 +16,7 @@ Writing: :func:`write_results_parquet` stores the units with their per-type coun
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ import pandas as pd
 
 from coverage_gis.core.errors import InputError
 from coverage_gis.core.findings import Findings
-from coverage_gis.core.schema import FACILITY_COLUMNS, facility_frame
+from coverage_gis.core.schema import FACILITY_COLUMNS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -164,39 +164,48 @@ def read_facilities_parquet(
     wanted = sorted({headers[i] for i in cols.values()}, key=headers.index)
     columns = [*wanted, *([geom_col] if use_geometry else [])]
     file_crs = geo["columns"].get(geom_col, {}).get("crs", "OGC:CRS84") if use_geometry else None
-    batches: list[RawColumns] = []
     start = 1
     if row_groups is not None:
         row_groups = list(row_groups)
         if row_groups != list(range(row_groups[0], row_groups[0] + len(row_groups))):
             raise ValueError("row_groups must be consecutive")
         start += sum(pf.metadata.row_group(i).num_rows for i in range(row_groups[0]))
-    for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns, row_groups=row_groups):
-        if use_geometry:
-            x, y = point_xy(batch.column(geom_col))
-            if file_crs is not None:
-                x, y = to_wgs84_xy(x, y, file_crs)
-            attrs = batch.drop_columns([geom_col])
-            raw = vector_raw_columns(str(p), None, attrs, x, y, mapping, start=start)
-        else:
-            names = list(batch.schema.names)
-            raw = RawColumns(
-                file=str(p),
-                sheet=None,
-                columns=[batch.column(i) for i in range(batch.num_columns)],
-                headers=names,
-                fields=named_fields(names, mapping, str(p)),
-                source_row=np.arange(start, start + batch.num_rows, dtype=np.int64),
-            )
-        batches.append(raw)
-        start += batch.num_rows
-    if not batches:
-        return facility_frame({}, 0), Findings()
-    return normalise_facilities(batches, crs=crs)
+
+    def raw_batches(start: int) -> Iterator[RawColumns]:
+        # one batch read at a time, when the normaliser asks for it; the one before is
+        # let go first (only its normalised columns stay)
+        for batch in pf.iter_batches(
+            batch_size=_BATCH_ROWS, columns=columns, row_groups=row_groups
+        ):
+            n_rows = batch.num_rows
+            if use_geometry:
+                x, y = point_xy(batch.column(geom_col))
+                if file_crs is not None:
+                    x, y = to_wgs84_xy(x, y, file_crs)
+                attrs = batch.drop_columns([geom_col])
+                del batch
+                raw = vector_raw_columns(str(p), None, attrs, x, y, mapping, start=start)
+                del attrs, x, y
+            else:
+                names = list(batch.schema.names)
+                raw = RawColumns(
+                    file=str(p),
+                    sheet=None,
+                    columns=[batch.column(i) for i in range(batch.num_columns)],
+                    headers=names,
+                    fields=named_fields(names, mapping, str(p)),
+                    source_row=np.arange(start, start + n_rows, dtype=np.int64),
+                )
+                del batch
+            start += n_rows
+            yield raw
+            del raw
+
+    return normalise_facilities(raw_batches(start), crs=crs)
 
 
 #: Rows normalised at a time (the findings of all batches are capped together).
-_BATCH_ROWS = 1 << 20
+_BATCH_ROWS = 1 << 18
 
 
 def _wkb_points(x: np.ndarray, y: np.ndarray, valid: np.ndarray) -> pa.Array:

@@ -41,13 +41,14 @@ import math
 import numbers
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from coverage_gis._memory import release_unused_memory
 from coverage_gis.core.coordsys import normalize_source_crs, to_wgs84
 from coverage_gis.core.findings import Finding, Findings
 from coverage_gis.core.schema import TEXT_DTYPE, coerce_column, facility_frame
@@ -634,19 +635,71 @@ def _text_column(col: _Column | None, keep: np.ndarray, free: bool) -> pd.Series
     return s.astype(TEXT_DTYPE) if free else s
 
 
+class _ParseMemo:
+    """The parsed distinct values of one field, kept across the batches of one table: a
+    value seen in an earlier batch is not parsed again (dates repeat in every batch)."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.parsed: list[Any] = []  # chunks of parser output, in index order
+        self.bad: list[np.ndarray] = []
+
+    def parse(self, uniques: list[Any], parser: Any) -> tuple[Any, np.ndarray]:
+        """``parser(uniques)``, computed only for the values not seen before."""
+        # the type is part of the key where it matters: 1, 1.0 and True are equal in Python
+        keys = [v if type(v) is str else (type(v).__name__, v) for v in uniques]
+        pos = np.fromiter((self.index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+        new = np.flatnonzero(pos < 0)
+        if len(new):
+            parsed, bad = parser([uniques[i] for i in new])
+            base = len(self.index)
+            for j, i in enumerate(new.tolist()):
+                self.index[keys[i]] = base + j
+            pos[new] = base + np.arange(len(new))
+            self.parsed.append(parsed)
+            self.bad.append(np.asarray(bad, dtype=bool))
+        if len(self.parsed) > 1:  # one chunk from here on
+            first = self.parsed[0]
+            self.parsed = [
+                pd.concat(self.parsed, ignore_index=True)
+                if isinstance(first, pd.Series)
+                else np.concatenate(self.parsed)
+            ]
+            self.bad = [np.concatenate(self.bad)]
+        if not self.parsed:
+            return parser([])
+        table, bad_all = self.parsed[0], self.bad[0]
+        if isinstance(table, pd.Series):
+            return table.take(pos).reset_index(drop=True), bad_all[pos]
+        return table[pos], bad_all[pos]
+
+
 def _parsed_column(
-    col: _Column, keep: np.ndarray, parser: Any
+    col: _Column, keep: np.ndarray, parser: Any, memo: _ParseMemo | None = None
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """Parse the distinct values of a column once: (values per kept row, bad mask, codes)."""
     codes, uniques = col.factorized()
-    parsed, bad_u = parser(uniques)
+    parsed, bad_u = parser(uniques) if memo is None else memo.parse(uniques, parser)
     kc = codes[keep]
     bad = np.append(bad_u, False)[kc]
     return parsed, bad, kc
 
 
-def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
-    """Normalise one :class:`RawColumns` (row positions in problems start at ``row_offset``)."""
+def _normalise(
+    raw: RawColumns,
+    crs: str,
+    row_offset: int = 0,
+    memo: dict[str, _ParseMemo] | None = None,
+) -> _Normalised:
+    """Normalise one :class:`RawColumns` (row positions in problems start at ``row_offset``).
+
+    ``memo`` (one per table read in batches) keeps the parsed dates, flags and numbers of
+    earlier batches.
+    """
+
+    def memo_of(fld: str) -> _ParseMemo | None:
+        return None if memo is None else memo.setdefault(fld, _ParseMemo())
+
     cols = [_Column(c) for c in raw.columns]
     keep, n_blank, notes = _keep_rows(raw, cols)
     n = len(keep)
@@ -842,7 +895,7 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
         if c is None:
             out[fld] = coerce_column(fld, None, n)
             continue
-        dates, bad, codes = _parsed_column(c, keep, parse_date_values)
+        dates, bad, codes = _parsed_column(c, keep, parse_date_values, memo_of(fld))
         problem(
             bad,
             fld,
@@ -858,7 +911,7 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
     if c is None:
         out["meets_standard"] = coerce_column("meets_standard", None, n)
     else:
-        flags, bad, codes = _parsed_column(c, keep, parse_flag_values)
+        flags, bad, codes = _parsed_column(c, keep, parse_flag_values, memo_of("meets_standard"))
         problem(
             bad,
             "meets_standard",
@@ -875,7 +928,7 @@ def _normalise(raw: RawColumns, crs: str, row_offset: int = 0) -> _Normalised:
         if c is None:
             out[fld] = coerce_column(fld, None, n)
             continue
-        num, bad, codes = _parsed_column(c, keep, parse_number_values)
+        num, bad, codes = _parsed_column(c, keep, parse_number_values, memo_of(fld))
         problem(
             bad,
             fld,
@@ -948,7 +1001,7 @@ def _build_findings(
 
 
 def normalise_facilities(
-    raw: RawColumns | Sequence[RawColumns], *, crs: str = "wgs84"
+    raw: RawColumns | Iterable[RawColumns], *, crs: str = "wgs84"
 ) -> tuple[pd.DataFrame, Findings]:
     """Normalise raw facility columns into the facility table of :mod:`coverage_gis.core.schema`.
 
@@ -956,7 +1009,9 @@ def normalise_facilities(
     ----------
     raw
         One table, or consecutive batches of one table (as a large GeoParquet file is read):
-        the findings of all batches are capped together.
+        the findings of all batches are capped together. Batches are taken one at a time
+        and not kept: a generator that reads each batch when asked holds only one batch of
+        raw cells at a time, beside the normalised columns.
     crs
         Source coordinate system of the coordinates (wgs84, cgcs2000, gcj02, bd09, EPSG:n).
 
@@ -966,13 +1021,18 @@ def normalise_facilities(
         The facility table (one row per data row; blank and note rows skipped) and the
         findings: table-level ones first, then the row problems in field order.
     """
-    batches = [raw] if isinstance(raw, RawColumns) else list(raw)
+    batches: Iterator[RawColumns] = iter([raw] if isinstance(raw, RawColumns) else raw)
     frames: list[pd.DataFrame] = []
     table_findings = Findings()
     merged: dict[tuple[str, str, str | None], _Problem] = {}
     offset = 0
-    for b in batches:
-        norm = _normalise(b, crs, offset)
+    where: tuple[str, str | None] = ("", None)  # the first batch's file and sheet
+    memo: dict[str, _ParseMemo] | None = None if isinstance(raw, RawColumns) else {}
+    while (b := next(batches, None)) is not None:
+        if not frames:
+            where = (b.file, b.sheet)
+        norm = _normalise(b, crs, offset, memo)
+        del b  # the raw cells of this batch go before the next batch is read
         frames.append(norm.frame)
         table_findings.extend(norm.findings)
         for p in norm.problems:
@@ -984,23 +1044,34 @@ def normalise_facilities(
             else:
                 merged[key] = p
         offset += len(norm.frame)
-    if len(frames) == 1:
-        frame = frames[0]
-    else:
-        frame = facility_frame(
-            {c: pd.concat([f[c] for f in frames], ignore_index=True) for c in frames[0].columns},
-            offset,
-        )
-    first = batches[0] if batches else None
+        del norm
+        if memo is not None:  # the batch's raw cells and scratch go back before the next
+            release_unused_memory()
+    frame = _concat_frames(frames, offset)
     source_row = frame["source_row"].to_numpy()
     findings = Findings()
     findings.extend(table_findings)
-    findings.extend(
-        _build_findings(
-            first.file if first else "",
-            first.sheet if first else None,
-            source_row,
-            list(merged.values()),
-        )
-    )
+    findings.extend(_build_findings(*where, source_row, list(merged.values())))
     return frame, findings
+
+
+def _concat_frames(frames: list[pd.DataFrame], n: int) -> pd.DataFrame:
+    """One facility table from batch tables (emptied as it goes: one column at a time is
+    held twice, not the whole table)."""
+    if len(frames) == 1:
+        return frames.pop()
+    if not frames:
+        return facility_frame({}, 0)
+    columns: dict[str, pd.Series] = {}
+    for c in list(frames[0].columns):
+        s = pd.concat([f.pop(c) for f in frames], ignore_index=True)
+        if s.dtype == TEXT_DTYPE:  # Arrow text: one chunk as a one-batch read gives, not one
+            # per batch (later steps take, compare and convert it faster)
+            chunked = s.array.__arrow_array__()
+            if getattr(chunked, "num_chunks", 1) > 1:
+                arr = chunked.combine_chunks()
+                del s, chunked
+                s = arr.to_pandas(types_mapper={arr.type: TEXT_DTYPE}.get)
+        columns[c] = s
+    frames.clear()
+    return facility_frame(columns, n)
