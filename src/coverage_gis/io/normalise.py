@@ -615,7 +615,19 @@ def _raw_strings_at(col: _Column, rows: np.ndarray) -> list[str | None]:
     return [uniques[c] if c >= 0 and isinstance(uniques[c], str) else None for c in codes[rows]]
 
 
-def _text_column(col: _Column | None, keep: np.ndarray, free: bool) -> pd.Series:
+def _cell_text_table(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cell_texts` as a parser for :class:`_ParseMemo` (text is never bad)."""
+    table = np.empty(len(values), dtype=object)
+    table[:] = cell_texts(values)
+    return table, np.zeros(len(values), dtype=bool)
+
+
+def _text_column(
+    col: _Column | None, keep: np.ndarray, free: bool, memo: _ParseMemo | None = None
+) -> pd.Series:
+    """One text field per kept row. With ``memo`` (a table read in batches) every batch
+    shares the text objects of the first that had the value, as one read does: later
+    steps that hash and compare the column (types, unit names) find them identical."""
     n = len(keep)
     if col is None:
         return coerce_column("name" if free else "status", None, n)
@@ -627,9 +639,12 @@ def _text_column(col: _Column | None, keep: np.ndarray, free: bool) -> pd.Series
             if len(keep) != len(arr):
                 arr = arr.take(pa.array(keep, type=pa.int64()))
             return arr.to_pandas(types_mapper={arr.type: TEXT_DTYPE}.get).reset_index(drop=True)
-    codes, _ = col.factorized()
-    table = np.empty(len(col.unique_texts()), dtype=object)
-    table[:] = col.unique_texts()
+    codes, uniques = col.factorized()
+    if memo is not None:
+        table, _ = memo.parse(uniques, _cell_text_table)
+    else:
+        table = np.empty(len(col.unique_texts()), dtype=object)
+        table[:] = col.unique_texts()
     values = _take(table, codes[keep], None)
     s = pd.Series(values, dtype=object, copy=False)
     return s.astype(TEXT_DTYPE) if free else s
@@ -772,7 +787,7 @@ def _normalise(
     out["source_row"] = pd.Series(np.asarray(rows_shown, dtype=np.int64), copy=False)
 
     for fld in _TEXT_FIELDS:
-        out[fld] = _text_column(col(fld), keep, fld in _FREE_TEXT)
+        out[fld] = _text_column(col(fld), keep, fld in _FREE_TEXT, memo_of(fld))
     if raw.sheet_type is not None and "type_raw" not in raw.fields:
         types = np.empty(n, dtype=object)
         types[:] = cell_text(raw.sheet_type)
