@@ -18,7 +18,7 @@ from coverage_gis.access.euclidean import euclidean_pairs
 from coverage_gis.access.fca import two_step_fca
 from coverage_gis.access.metric import local_metric_crs, metres_for_minutes, to_metric
 from coverage_gis.access.network import RoadNetwork, network_pairs
-from coverage_gis.access.pairs import Pairs
+from coverage_gis.access.pairs import Pairs, pair_order
 
 GEOD = Geod(ellps="WGS84")
 
@@ -63,6 +63,19 @@ def test_straight_line_pairs_equal_brute_force() -> None:
     assert (near_f[ok] == np.argmin(d[ok], axis=1)).all()
     assert near_f[5] == -1 and np.isinf(near_m[5])
     assert not (pairs.facility == 3).any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 9)), max_size=60),
+    st.sampled_from([10, 2**40, 2**62]),
+)
+def test_pair_order_sorts_like_lexsort_also_with_repeated_pairs(pairs, n_facility) -> None:
+    # the huge sizes make the combined key overflow int64: the lexsort fallback
+    d = np.array([a for a, _ in pairs], dtype=np.int64) * (1 if n_facility == 10 else 2**30)
+    f = np.array([b for _, b in pairs], dtype=np.int64)
+    order = pair_order(d, f, n_facility)
+    assert np.array_equal(order, np.lexsort((f, d)))
 
 
 def test_a_facility_on_the_demand_point_is_at_zero_metres() -> None:

@@ -91,6 +91,25 @@ def test_map_payload_carries_demand_points_and_catchments(demo_result):
         assert feats and all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in feats)
 
 
+def test_facilities_without_a_name_are_blank_on_the_map_not_nan():
+    inputs = load_inputs(demo_boundaries_path(), demo_facilities_paths(), **demo_access_paths())
+    inputs.facilities["name"] = inputs.facilities["name"].where(
+        inputs.facilities.index % 2 == 0, None
+    )
+    result = run_audit(inputs, load_catalog(), DAY)
+    names = [
+        f["properties"]["name"]
+        for layer in map_payload(result)["access"]
+        for f in layer["catchments"]["features"]
+    ]
+    assert "" in names and "nan" not in names and "None" not in names
+    assert any(n for n in names)  # the named half keeps its names
+    named = set(inputs.facilities["name"].dropna())
+    for ir in result.indicators:
+        if ir.access is not None:  # a unit's nearest facility: a name from the table, or none
+            assert set(ir.access.by_unit["nearest_facility"].dropna()) <= named
+
+
 def test_the_lake_between_townships_is_a_note_not_a_gap_warning(demo_result):
     codes = [(f.severity, f.code) for f in demo_result.findings]
     assert ("info", "units_gap_water") in codes

@@ -20,7 +20,8 @@ def pool(role: str, workers: int = 1) -> ThreadPoolExecutor:
 
     Roles in use: ``reader`` (facility files, :func:`coverage_gis.workflow.load_inputs`),
     ``checks`` (boundary checks, same), ``locate`` (point location of
-    :mod:`coverage_gis.core.engine`) and ``pip`` (the point-in-polygon passes of
+    :mod:`coverage_gis.core.engine`), ``demand`` (the units' demand points, made ahead by
+    :func:`coverage_gis.core.engine.prepare`) and ``pip`` (the point-in-polygon passes of
     :mod:`coverage_gis.core.point_in_polygon`).
     """
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"coverage-gis-{role}")

@@ -25,7 +25,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from coverage_gis.access.pairs import Pairs
+from coverage_gis.access.pairs import Pairs, pair_order
 
 __all__ = ["Barriers", "barrier_pairs", "prepare_barriers"]
 
@@ -199,7 +199,7 @@ def barrier_pairs(
         dist[blocked] = _round_water(dxy, fxy, di[blocked], fi[blocked], bar, max_m)
     keep = dist <= max_m
     d_idx, f_idx, dist = d_ok[di[keep]], f_ok[fi[keep]], dist[keep]
-    order = np.lexsort((f_idx, d_idx))
+    order = pair_order(d_idx, f_idx, n_f)
     return Pairs(d_idx[order], f_idx[order], dist[order], n_d, n_f)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from coverage_gis.access.pairs import Pairs
+from coverage_gis.access.pairs import Pairs, pair_order
 
 __all__ = ["ecef", "euclidean_nearest", "euclidean_pairs", "surface_distance"]
 
@@ -122,7 +122,7 @@ def euclidean_pairs(
     dist = surface_distance(chord)
     keep = dist <= max_m
     d_idx, f_idx, dist = d_ok[di[keep]], f_ok[fi[keep]], dist[keep]
-    order = np.lexsort((f_idx, d_idx))
+    order = pair_order(d_idx, f_idx, n_f)
     near_f = near_m = None
     if nearest:
         c, j = ftree.query(dxyz, k=1, workers=-1)

@@ -652,7 +652,18 @@ def evaluate_access(
         )
     median_u = _weighted_median(upos, near_m, weight, n_units)
     main_u = _main_facility(upos, near_fac, weight, n_units)
-    names = np.asarray(fac_names, dtype=object)
+    # names as given (the engine passes Arrow text, taken from its table); the nearest
+    # facility's name per unit as Python objects, None where there is none
+    names = (
+        fac_names
+        if isinstance(fac_names, pd.api.extensions.ExtensionArray)
+        else np.asarray(fac_names, dtype=object)
+    )
+    main_names = np.full(n_units, None, dtype=object)
+    if len(names) and (main_u >= 0).any():
+        has_main = main_u >= 0
+        picked = np.asarray(names[main_u[has_main]], dtype=object)
+        main_names[has_main] = np.where(pd.isna(picked), None, picked)
     # the units' own (typed) columns: no dtype inference per evaluation
     by_unit = pd.DataFrame(
         {
@@ -666,9 +677,7 @@ def evaluate_access(
             "unserved": demand_u - served_u,
             "share": share_u,
             "accessibility": access_u,
-            "nearest_facility": np.where(
-                main_u >= 0, names[np.maximum(main_u, 0)] if len(names) else None, None
-            ),
+            "nearest_facility": main_names,
             "median_distance_m": median_u,
         },
         columns=list(UNIT_ACCESS_COLUMNS),

@@ -30,7 +30,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from coverage_gis.access.pairs import Pairs
+from coverage_gis.access.pairs import Pairs, pair_order
 
 __all__ = ["RoadNetwork", "network_pairs"]
 
@@ -234,5 +234,5 @@ def network_pairs(
     if not out_d:
         return Pairs.empty(n_d, n_f)
     d_idx, f_idx, dist_m = np.concatenate(out_d), np.concatenate(out_f), np.concatenate(out_m)
-    order = np.lexsort((f_idx, d_idx))
+    order = pair_order(d_idx, f_idx, n_f)
     return Pairs(d_idx[order], f_idx[order], dist_m[order], n_d, n_f)

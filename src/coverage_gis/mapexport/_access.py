@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
@@ -84,7 +85,7 @@ def access_layer(
                 {
                     "type": "Feature",
                     "properties": {
-                        "name": "" if names[i] is None else str(names[i]),
+                        "name": "" if pd.isna(names[i]) else str(names[i]),
                         "reached": round(float(reached[i])),
                     },
                     "geometry": mapping(geoms[i]),
