@@ -266,6 +266,29 @@ def test_threads_chunks_and_inputs_are_left_alone(towns, monkeypatch):
     shapely.destroy_prepared(geoms)
 
 
+def test_polygons_prepared_a_block_at_a_time_give_the_same_answer(towns, monkeypatch):
+    """With blocks of three polygons the copies are made block by block (never more than
+    a block's at once) and points on shared edges and corners still go to the lowest rank."""
+    geoms, rank, _special, _rings = towns
+    rng = np.random.default_rng(11)
+    corners = shapely.get_coordinates(geoms)[::7]
+    x = np.r_[rng.uniform(X0 - 0.3, X0 + N + 0.3, 20_000), corners[:, 0]]
+    y = np.r_[rng.uniform(Y0 - 0.3, Y0 + N + 0.3, 20_000), corners[:, 1]]
+    whole = locate_points(geoms, rank, x, y)
+    sizes: list[int] = []
+    real = _locate._prepared_copies
+    monkeypatch.setattr(_locate, "_prepared_copies", lambda g: sizes.append(len(g)) or real(g))
+    monkeypatch.setattr(_locate, "_BLOCK", 3)
+    blocks = assert_matches(geoms, rank, x, y, workers=2)
+    for a, b in zip(whole, blocks, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert blocks[1].any()  # shared edges and corners were among the points
+    assert max(sizes) <= 3 and sum(sizes) == len(geoms)  # each polygon copied once
+    locator = _locate.PointLocator.build(geoms, rank)
+    assert locator.n_blocks == -(-len(geoms) // 3)
+    assert not shapely.is_prepared(geoms).any()
+
+
 def test_empty_inputs():
     box = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
     unit, multi = locate_points(box, np.zeros(1), np.zeros(0), np.zeros(0))

@@ -17,8 +17,12 @@ a cost per point that grows with the logarithm of a polygon's vertex count, not 
 
 The polygons are copied before they are prepared, so the caller's geometry objects are
 never modified (other threads may be using them), and the copies' lazy GEOS indexes are
-built before any chunk runs: GEOS builds them on first use without a lock. Chunks of
-points then run on a thread pool (numpy and GEOS release the GIL), so both cores are used.
+built before any query runs: GEOS builds them on first use without a lock. The copies are
+made a block of neighbouring polygons at a time (:data:`_BLOCK`) and dropped once that
+block's candidate pairs are decided: a prepared copy with its edge index takes ~2.5x the
+memory of the outline (at 40,000 detailed township outlines all of them at once were
+~580 MB, a block is ~60 MB). The queries of a block run on a thread pool in chunks
+(numpy and GEOS release the GIL), so both cores are used.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ _CHUNK = 32_768
 _POLYGONAL = (3, 6)  # shapely.GeometryType.POLYGON, MULTIPOLYGON
 #: Up to this many points are located by one STRtree query instead (no prepared copies).
 _FEW_POINTS = 64
+#: Polygons copied and prepared at a time (neighbours: the blocks follow the grid).
+_BLOCK = 4_096
 _P = TypeVar("_P")
 _R = TypeVar("_R")
 
@@ -149,33 +155,24 @@ class BoxGrid:
         return p.take(keep), g.take(keep), px.take(keep), py.take(keep)
 
 
-def _prepared_copies(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Prepared copies of the valid (multi)polygons, ready for concurrent queries.
+def _exact_mask(geoms: np.ndarray) -> np.ndarray:
+    """Valid Polygon / MultiPolygon: decided by a prepared copy (the rest as the STRtree)."""
+    return np.isin(shapely.get_type_id(geoms), _POLYGONAL) & shapely.is_valid(geoms)
 
-    Returns
-    -------
-    work : ndarray of object
-        The copies where ``exact``, the caller's geometries (not prepared here) elsewhere.
-    exact : ndarray of bool
-        Valid Polygon / MultiPolygon: decided by the prepared copy.
-    bounds : ndarray of float, shape (n, 4)
-        ``shapely.bounds`` (NaN for None and empty geometries).
-    """
-    exact = np.isin(shapely.get_type_id(geoms), _POLYGONAL) & shapely.is_valid(geoms)
-    work = geoms.copy()
-    if exact.any():
-        # new GEOS geometries with the same x/y, bit for bit (GEOS predicates ignore z);
-        # ~9x faster than a WKB round trip and without its buffers
-        copies = shapely.force_2d(geoms[exact])
-        shapely.prepare(copies)
-        # GEOS answers a prepared polygon's first point query without an index and builds
-        # the index (lazily, unlocked) on the second: make both queries here, in one thread,
-        # with a point inside the envelope so that the envelope test does not end them
-        b = shapely.bounds(copies)
-        cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-        shapely.intersects_xy(np.r_[copies, copies], np.r_[cx, cx], np.r_[cy, cy])
-        work[exact] = copies
-    return work, exact, shapely.bounds(work)
+
+def _prepared_copies(geoms: np.ndarray) -> np.ndarray:
+    """Prepared copies of valid (multi)polygons, ready for concurrent queries."""
+    # new GEOS geometries with the same x/y, bit for bit (GEOS predicates ignore z);
+    # ~9x faster than a WKB round trip and without its buffers
+    copies = shapely.force_2d(geoms)
+    shapely.prepare(copies)
+    # GEOS answers a prepared polygon's first point query without an index and builds the
+    # index (lazily, unlocked) on the second: make both queries here, in one thread, with
+    # a point inside the envelope so that the envelope test does not end them
+    b = shapely.bounds(copies)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    shapely.intersects_xy(np.r_[copies, copies], np.r_[cx, cx], np.r_[cy, cy])
+    return copies
 
 
 def _point_intersects(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -183,30 +180,6 @@ def _point_intersects(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.nda
     pts = shapely.points(x, y)
     shapely.prepare(pts)
     return shapely.intersects(pts, geoms)
-
-
-@dataclass(frozen=True)
-class _Locator:
-    grid: BoxGrid
-    work: np.ndarray
-    exact: np.ndarray
-    all_exact: bool
-
-    def covering_pairs(
-        self, x: np.ndarray, y: np.ndarray, cells: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (point index, polygon index) where the polygon covers the point."""
-        p, g, px, py = self.grid.candidates(x, y, cells)
-        if self.all_exact:
-            hit = shapely.intersects_xy(self.work.take(g), px, py)
-        else:
-            hit = np.empty(len(p), dtype=bool)
-            ex = self.exact.take(g)
-            e, s = np.flatnonzero(ex), np.flatnonzero(~ex)
-            hit[e] = shapely.intersects_xy(self.work.take(g.take(e)), px.take(e), py.take(e))
-            hit[s] = _point_intersects(self.work.take(g.take(s)), px.take(s), py.take(s))
-        keep = np.flatnonzero(hit)
-        return p.take(keep), g.take(keep)
 
 
 def _run(workers: int, fn: Callable[[_P], _R], parts: Sequence[_P]) -> list[_R]:
@@ -218,39 +191,44 @@ def _run(workers: int, fn: Callable[[_P], _R], parts: Sequence[_P]) -> list[_R]:
 
 @dataclass(frozen=True)
 class PointLocator:
-    """Polygons made ready for :meth:`locate`: prepared copies, warmed GEOS indexes, grid.
+    """Polygons made ready for :meth:`locate`: validity, bounding boxes, grid, blocks.
 
-    Building is the fixed cost of point location (at 40,000 detailed township outlines
-    about as much as locating a million points), and it needs only the polygons: the
-    audit builds it while the facility file is still being read (see
-    :func:`coverage_gis.core.locate.locator_ahead`). A locator can be used from several
-    threads at once; it never modifies the caller's geometries.
+    Building needs only the polygons (the audit builds it while the facility file is
+    still being read, see :func:`coverage_gis.core.locate.locator_ahead`); the prepared
+    copies are made by :meth:`locate`, a block at a time. A locator can be used from
+    several threads at once; it never modifies the caller's geometries.
     """
 
     geoms: np.ndarray
     rank: np.ndarray
     workers: int
-    locator: _Locator | None  # None without polygons, or for the STRtree path
+    grid: BoxGrid | None  # None without polygons
+    exact: np.ndarray  # decided by a prepared copy (valid Polygon / MultiPolygon)
+    block: np.ndarray  # block of each polygon: neighbours in grid order, _BLOCK at a time
+    slot: np.ndarray  # position of each polygon in its block
 
     @classmethod
     def build(
         cls, geoms: np.ndarray, rank: np.ndarray, *, workers: int | None = None
     ) -> PointLocator:
-        """Copy, prepare and index ``geoms`` (see :func:`locate_points` for the arguments)."""
+        """Index ``geoms`` (see :func:`locate_points` for the arguments)."""
         geoms = np.asarray(geoms, dtype=object)
         workers = max(1, workers or min(4, os.cpu_count() or 1))
+        none = np.zeros(0, dtype=np.int64)
         if not len(geoms):
-            return cls(geoms, np.asarray(rank), workers, None)
+            return cls(geoms, np.asarray(rank), workers, None, np.zeros(0, bool), none, none)
         shares = np.array_split(geoms, min(workers, len(geoms)))
-        work, exact, bounds = (
-            np.concatenate(a) for a in zip(*_run(workers, _prepared_copies, shares), strict=True)
-        )
-        return cls(
-            geoms,
-            np.asarray(rank),
-            workers,
-            _Locator(BoxGrid.build(bounds), work, exact, bool(exact.all())),
-        )
+        exact = np.concatenate(_run(workers, _exact_mask, shares))
+        grid = BoxGrid.build(shapely.bounds(geoms))
+        # blocks of neighbours: polygons in the grid order of their box centres
+        b = grid.bounds
+        centre = grid.cells((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
+        order = np.argsort(centre, kind="stable")
+        block = np.empty(len(geoms), dtype=np.int64)
+        slot = np.empty(len(geoms), dtype=np.int64)
+        block[order] = np.arange(len(geoms)) // _BLOCK
+        slot[order] = np.arange(len(geoms)) % _BLOCK
+        return cls(geoms, np.asarray(rank), workers, grid, exact, block, slot)
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The covering polygon of lowest rank per point and the "several cover it" mask
@@ -258,13 +236,13 @@ class PointLocator:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         n = len(x)
-        if not n or self.locator is None:
+        grid = self.grid
+        if not n or grid is None:
             return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool)
-        locator = self.locator
-        # points in grid-cell order: a chunk's pairs then hit a few hundred polygons whose
-        # GEOS indexes stay in cache (2-3x faster than rows in input order); points outside
-        # the grid (cell -1, sorted first) are covered by nothing and left out
-        cells = locator.grid.cells(x, y)
+        # points in grid-cell order: the pairs of a block then come polygon region by
+        # region, whose GEOS indexes stay in cache (2-3x faster than rows in input order);
+        # points outside the grid (cell -1, sorted first) are covered by nothing
+        cells = grid.cells(x, y)
         rows = np.argsort(cells)
         cells = cells.take(rows)
         first = int(np.searchsorted(cells, 0))
@@ -273,16 +251,59 @@ class PointLocator:
         spans = list(pairwise([*range(0, len(rows), _CHUNK), len(rows)]))
         if not spans:
             return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool)
-        results = _run(
+        found = _run(
             self.workers,
-            lambda s: locator.covering_pairs(xs[s[0] : s[1]], ys[s[0] : s[1]], cells[s[0] : s[1]]),
+            lambda s: grid.candidates(xs[s[0] : s[1]], ys[s[0] : s[1]], cells[s[0] : s[1]]),
             spans,
         )
-        pidx = rows.take(
-            np.concatenate([r[0] + a for r, (a, _b) in zip(results, spans, strict=True)])
+        p = np.concatenate([f[0] + a for f, (a, _b) in zip(found, spans, strict=True)])
+        g, px, py = (np.concatenate([f[k] for f in found]) for k in (1, 2, 3))
+        del found
+        # the candidate pairs of one block together, in point order within it
+        by_block = np.argsort(self.block.take(g).astype(np.int32), kind="stable")
+        starts = np.searchsorted(self.block.take(g.take(by_block)), np.arange(self.n_blocks + 1))
+        hit = np.zeros(len(p), dtype=bool)
+        for k in range(self.n_blocks):  # ~10 blocks at 40,000 units
+            sel = by_block[starts[k] : starts[k + 1]]
+            if len(sel):
+                hit[sel] = self._decide_block(k, g.take(sel), px.take(sel), py.take(sel))
+        keep = np.flatnonzero(hit)
+        return _resolve(rows.take(p.take(keep)), g.take(keep), self.rank, n)
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of polygon blocks."""
+        return int(self.block.max()) + 1 if len(self.block) else 0
+
+    def _decide_block(self, k: int, g: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        """Whether polygon ``g`` covers point ``(px, py)``, for pairs whose polygons are all
+        in block ``k``: the block's prepared copies exist only during this call."""
+        members = np.flatnonzero(self.block == k)
+        members = members[np.argsort(self.slot.take(members))]  # position = slot
+        ex = self.exact.take(g)
+        hit = np.empty(len(g), dtype=bool)
+        if (~ex).any():
+            s = np.flatnonzero(~ex)
+            hit[s] = _point_intersects(self.geoms.take(g.take(s)), px.take(s), py.take(s))
+        e = np.flatnonzero(ex)
+        if not len(e):
+            return hit
+        wanted = members[self.exact.take(members)]
+        shares = np.array_split(wanted, min(self.workers, len(wanted)))
+        work = np.empty(len(members), dtype=object)
+        copies = _run(self.workers, lambda share: _prepared_copies(self.geoms.take(share)), shares)
+        for share, c in zip(shares, copies, strict=True):
+            work[self.slot.take(share)] = c
+        del copies
+        ge, xe, ye = work.take(self.slot.take(g.take(e))), px.take(e), py.take(e)
+        spans = list(pairwise([*range(0, len(e), _CHUNK), len(e)]))
+        parts = _run(
+            self.workers,
+            lambda s: shapely.intersects_xy(ge[s[0] : s[1]], xe[s[0] : s[1]], ye[s[0] : s[1]]),
+            spans,
         )
-        uidx = np.concatenate([r[1] for r in results])
-        return _resolve(pidx, uidx, self.rank, n)
+        hit[e] = np.concatenate(parts)
+        return hit
 
 
 def locate_points(
