@@ -6,9 +6,9 @@ outlines, a million facility rows) that memory stacks up to the peak:
 * Arrow's memory pool (mimalloc or jemalloc) keeps the pages of a decoded GeoParquet or
   CSV file after its columns became pandas/numpy arrays — ~370 MB for a million rows —
   and no other allocator can reuse them;
-* glibc gives each thread its own heap ("arena"): what the locating thread freed (the
-  prepared outlines, ~400 MB) is reused only by that thread, not by the main thread that
-  evaluates next.
+* glibc gives each thread its own heap ("arena"): what the locating threads freed (the
+  prepared outline blocks, ~60 MB each) is reused only by those threads, not by the main
+  thread that evaluates next.
 
 :func:`release_unused_memory` asks both to return what is free. It is cheap (10-60 ms
 measured at that scale) and called where a large working set has just been dropped: at the

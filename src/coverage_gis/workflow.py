@@ -166,7 +166,7 @@ def load_inputs(
         for fut in futures:
             fut.cancel()
         raise
-    # the fixed cost of point location (prepared copies of the outlines and their indexes)
+    # the units' side of point location (validity of the outlines, their grid and blocks)
     # needs only the units: it is paid on the locating thread while the facilities are read
     locator = (
         start_locator(units)

@@ -860,7 +860,7 @@ def prepare(
     elif isinstance(located, PendingLocation):
         located = located.result()
     assert located is not None
-    if built_locator:  # its prepared outlines were freed on the locating thread's heap
+    if built_locator:  # its prepared blocks were freed on the locating threads' heaps
         release_unused_memory()
     spatial = np.where(has_xy, located[0], -1)
     multi = located[1] & has_xy & (spatial >= 0)

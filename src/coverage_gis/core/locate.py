@@ -3,7 +3,7 @@
 :func:`locate_facilities` gives every point the unit whose polygon covers it, the smallest
 unit code on a shared edge, through :mod:`coverage_gis.core.point_in_polygon`. The work can
 start before :func:`~coverage_gis.core.engine.prepare` needs it: :func:`locator_ahead` builds
-the units' side (prepared outlines and their index) as soon as the boundaries are read,
+the units' side (validity, boxes, grid and blocks) as soon as the boundaries are read,
 :func:`locate_ahead` locates the points while the rest is read and matched.
 """
 
@@ -29,8 +29,9 @@ __all__ = [
 
 
 def unit_locator(units: gpd.GeoDataFrame) -> PointLocator:
-    """The units' polygons ready for :func:`locate_facilities` (``locator=``): prepared
-    copies and their index, ties broken by the smallest unit code. ``units`` as there."""
+    """The units' polygons ready for :func:`locate_facilities` (``locator=``): validity,
+    boxes and grid (the prepared copies are made while locating, a block at a time), ties
+    broken by the smallest unit code. ``units`` as there."""
     return PointLocator.build(units.geometry.to_numpy(), _code_rank(units))
 
 
@@ -85,9 +86,9 @@ def locate_facilities(
 def locator_ahead(units: gpd.GeoDataFrame) -> Future[PointLocator]:
     """Start :func:`unit_locator` on the engine's locating thread and return at once.
 
-    Readers call it as soon as the boundaries are read, so that the fixed cost of point
-    location (copying, preparing and indexing the outlines) overlaps the reading of the
-    facility file; pass the future to :func:`locate_ahead`. ``units`` must be in EPSG:4326
+    Readers call it as soon as the boundaries are read, so that the units' side of point
+    location (validity of the outlines, their grid) overlaps the reading of the facility
+    file; pass the future to :func:`locate_ahead`. ``units`` must be in EPSG:4326
     and not change afterwards.
     """
     if units.crs is None or not units.crs.equals("EPSG:4326"):
