@@ -40,8 +40,11 @@ import datetime as dt
 import math
 import numbers
 import re
+import threading
 import unicodedata
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_gis._memory import release_unused_memory
+from coverage_gis._threads import pool as threads
 from coverage_gis.core.coordsys import normalize_source_crs, to_wgs84
 from coverage_gis.core.findings import Finding, Findings
 from coverage_gis.core.schema import TEXT_DTYPE, coerce_column, facility_frame
@@ -658,9 +662,14 @@ class _ParseMemo:
         self.index: dict[Any, int] = {}
         self.parsed: list[Any] = []  # chunks of parser output, in index order
         self.bad: list[np.ndarray] = []
+        self._lock = threading.Lock()  # batches are normalised on two threads
 
     def parse(self, uniques: list[Any], parser: Any) -> tuple[Any, np.ndarray]:
         """``parser(uniques)``, computed only for the values not seen before."""
+        with self._lock:
+            return self._parse(uniques, parser)
+
+    def _parse(self, uniques: list[Any], parser: Any) -> tuple[Any, np.ndarray]:
         # the type is part of the key where it matters: 1, 1.0 and True are equal in Python
         keys = [v if type(v) is str else (type(v).__name__, v) for v in uniques]
         pos = np.fromiter((self.index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
@@ -1036,21 +1045,19 @@ def normalise_facilities(
         The facility table (one row per data row; blank and note rows skipped) and the
         findings: table-level ones first, then the row problems in field order.
     """
-    batches: Iterator[RawColumns] = iter([raw] if isinstance(raw, RawColumns) else raw)
     frames: list[pd.DataFrame] = []
     table_findings = Findings()
     merged: dict[tuple[str, str, str | None], _Problem] = {}
     offset = 0
     where: tuple[str, str | None] = ("", None)  # the first batch's file and sheet
     memo: dict[str, _ParseMemo] | None = None if isinstance(raw, RawColumns) else {}
-    while (b := next(batches, None)) is not None:
-        if not frames:
-            where = (b.file, b.sheet)
-        norm = _normalise(b, crs, offset, memo)
-        del b  # the raw cells of this batch go before the next batch is read
+
+    def collect(norm: _Normalised) -> None:
+        nonlocal offset
         frames.append(norm.frame)
         table_findings.extend(norm.findings)
         for p in norm.problems:
+            p.rows = p.rows + offset  # positions in the whole table
             key = (p.code, p.en, p.column)
             if key in merged:
                 q = merged[key]
@@ -1059,9 +1066,33 @@ def normalise_facilities(
             else:
                 merged[key] = p
         offset += len(norm.frame)
-        del norm
-        if memo is not None:  # the batch's raw cells and scratch go back before the next
-            release_unused_memory()
+
+    if isinstance(raw, RawColumns):  # one table
+        where = (raw.file, raw.sheet)
+        collect(_normalise(raw, crs, 0))
+    else:
+        # batches: read here, one at a time, and normalised on a pool of two threads (the
+        # Arrow and pandas kernels release the GIL, so the second core shares the work),
+        # at most two in flight; results are taken in batch order
+        pool = threads("normalise", 2)
+        pending: deque[Future[_Normalised]] = deque()
+        try:
+            batches: Iterator[RawColumns] = iter(raw)
+            while (b := next(batches, None)) is not None:
+                if not frames and not pending:
+                    where = (b.file, b.sheet)
+                pending.append(pool.submit(_normalise, b, crs, 0, memo))
+                del b  # only the worker holds the raw cells now
+                if len(pending) >= 2:
+                    collect(pending.popleft().result())
+                    release_unused_memory()  # that batch's raw cells and scratch
+            while pending:
+                collect(pending.popleft().result())
+        finally:
+            for fut in pending:
+                fut.cancel()
+            wait(list(pending))
+        release_unused_memory()
     frame = _concat_frames(frames, offset)
     source_row = frame["source_row"].to_numpy()
     findings = Findings()
