@@ -221,6 +221,35 @@ def test_geoparquet_in_batches_equals_one_batch_and_parses_each_value_once(tmp_p
     assert whole["opened"].iloc[first_rows[-1]] == days[-1]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["2015-01-01", "2015年1月", "44197", "x", "", "2019"])),
+            st.booleans(),
+        ),
+        max_size=6,
+    )
+)
+def test_parse_memo_equals_parsing_each_batch_arrow_or_python(batches):
+    """Batches looked up through Arrow or as Python values, in any mix: the memo gives what
+    parsing each batch's distinct values gives."""
+    import pyarrow as pa
+
+    from coverage_gis.io.normalise import _ParseMemo
+
+    memo = _ParseMemo()
+    for values, as_arrow in batches:
+        uniques = list(dict.fromkeys(values))
+        arrow = pa.array(uniques, type=pa.string()) if as_arrow else None
+        got, got_bad = memo.parse(uniques, parse_date_values, arrow)
+        want, want_bad = parse_date_values(uniques)
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(got_bad, want_bad)
+    seen = {v for values, _ in batches for v in values}
+    assert memo._size() == len(seen)  # each distinct value parsed and kept once
+
+
 def test_excel_serial_number_dates_and_text_dates_parse_alike(tmp_path):
     p = tmp_path / "serial.xlsx"
     wb = openpyxl.Workbook()

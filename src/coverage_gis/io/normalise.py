@@ -225,6 +225,12 @@ def cell_texts(values: Sequence[Any]) -> list[str | None]:
 
 def _factorize(col: Any) -> tuple[np.ndarray, list[Any]]:
     """``(codes, uniques)`` of a raw column: -1 marks a missing cell; uniques as Python values."""
+    codes, uniques, _dictionary = _factorize_keeping_dictionary(col)
+    return codes, uniques
+
+
+def _factorize_keeping_dictionary(col: Any) -> tuple[np.ndarray, list[Any], Any]:
+    """:func:`_factorize` and, for an Arrow column, the Arrow array of the uniques."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -232,16 +238,16 @@ def _factorize(col: Any) -> tuple[np.ndarray, list[Any]]:
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         if not pa.types.is_dictionary(arr.type):
             if pa.types.is_null(arr.type):
-                return np.full(len(arr), -1, dtype=np.int64), []
+                return np.full(len(arr), -1, dtype=np.int64), [], None
             arr = pc.dictionary_encode(arr)
         codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return codes, arr.dictionary.to_pylist()
+        return codes, arr.dictionary.to_pylist(), arr.dictionary
     values = col if isinstance(col, np.ndarray) and col.dtype == object else None
     if values is None:
         values = np.empty(len(col), dtype=object)
         values[:] = list(col)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64), list(uniques)
+    return codes.astype(np.int64), list(uniques), None
 
 
 def _take(table: np.ndarray, codes: np.ndarray, missing: Any) -> np.ndarray:
@@ -258,6 +264,7 @@ class _Column:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._fact: tuple[np.ndarray, list[Any]] | None = None
+        self._dictionary: Any = None
         self._texts: list[str | None] | None = None
         self._arrow_text: Any = False  # not computed yet
 
@@ -269,8 +276,20 @@ class _Column:
 
     def factorized(self) -> tuple[np.ndarray, list[Any]]:
         if self._fact is None:
-            self._fact = _factorize(self.raw)
+            codes, uniques, self._dictionary = _factorize_keeping_dictionary(self.raw)
+            self._fact = (codes, uniques)
         return self._fact
+
+    def arrow_uniques(self) -> Any:
+        """The distinct values as an Arrow string array, in the order of
+        ``factorized()[1]``, or None when the column is not Arrow text."""
+        import pyarrow as pa
+
+        self.factorized()
+        d = self._dictionary
+        if d is None or not (pa.types.is_string(d.type) or pa.types.is_large_string(d.type)):
+            return None
+        return d
 
     def unique_texts(self) -> list[str | None]:
         if self._texts is None:
@@ -645,7 +664,7 @@ def _text_column(
             return arr.to_pandas(types_mapper={arr.type: TEXT_DTYPE}.get).reset_index(drop=True)
     codes, uniques = col.factorized()
     if memo is not None:
-        table, _ = memo.parse(uniques, _cell_text_table)
+        table, _ = memo.parse(uniques, _cell_text_table, col.arrow_uniques())
     else:
         table = np.empty(len(col.unique_texts()), dtype=object)
         table[:] = col.unique_texts()
@@ -659,29 +678,71 @@ class _ParseMemo:
     value seen in an earlier batch is not parsed again (dates repeat in every batch)."""
 
     def __init__(self) -> None:
-        self.index: dict[Any, int] = {}
+        self.index: dict[Any, int] = {}  # value -> position (values as Python objects)
+        self.known: Any = None  # or: the values seen as one Arrow string array
         self.parsed: list[Any] = []  # chunks of parser output, in index order
         self.bad: list[np.ndarray] = []
         self._lock = threading.Lock()  # batches are normalised on two threads
 
-    def parse(self, uniques: list[Any], parser: Any) -> tuple[Any, np.ndarray]:
-        """``parser(uniques)``, computed only for the values not seen before."""
-        with self._lock:
-            return self._parse(uniques, parser)
+    def parse(self, uniques: list[Any], parser: Any, arrow: Any = None) -> tuple[Any, np.ndarray]:
+        """``parser(uniques)``, computed only for the values not seen before.
 
-    def _parse(self, uniques: list[Any], parser: Any) -> tuple[Any, np.ndarray]:
+        ``arrow``: the same uniques as an Arrow string array (a GeoParquet column), looked
+        up in C instead of one dictionary lookup per value.
+        """
+        with self._lock:
+            pos = self._positions(uniques, arrow)
+            new = np.flatnonzero(pos < 0)
+            if len(new):
+                parsed, bad = parser([uniques[i] for i in new])
+                pos[new] = self._add(uniques, arrow, new)
+                self.parsed.append(parsed)
+                self.bad.append(np.asarray(bad, dtype=bool))
+            return self._take(pos, parser)
+
+    @staticmethod
+    def _key(v: Any) -> Any:
         # the type is part of the key where it matters: 1, 1.0 and True are equal in Python
-        keys = [v if type(v) is str else (type(v).__name__, v) for v in uniques]
-        pos = np.fromiter((self.index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
-        new = np.flatnonzero(pos < 0)
-        if len(new):
-            parsed, bad = parser([uniques[i] for i in new])
-            base = len(self.index)
+        return v if type(v) is str else (type(v).__name__, v)
+
+    def _size(self) -> int:
+        return len(self.known) if self.known is not None else len(self.index)
+
+    def _positions(self, uniques: list[Any], arrow: Any) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        if self.known is not None and arrow is None:  # Python values after Arrow ones
+            self.index = {v: i for i, v in enumerate(self.known.to_pylist())}
+            self.known = None
+        if arrow is not None and not self.index:
+            if self.known is None:
+                return np.full(len(uniques), -1, dtype=np.int64)
+            known = self.known if self.known.type == arrow.type else self.known.cast(arrow.type)
+            found = pc.index_in(arrow, value_set=known)
+            return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        get = self.index.get
+        return np.fromiter(
+            (get(self._key(v), -1) for v in uniques), dtype=np.int64, count=len(uniques)
+        )
+
+    def _add(self, uniques: list[Any], arrow: Any, new: np.ndarray) -> np.ndarray:
+        """Remember ``uniques[new]``; their positions."""
+        import pyarrow as pa
+
+        base = self._size()
+        if arrow is not None and not self.index:
+            taken = arrow.take(pa.array(new, type=pa.int64()))
+            self.known = (
+                taken
+                if self.known is None
+                else pa.concat_arrays([self.known, taken.cast(self.known.type)])
+            )
+        else:
             for j, i in enumerate(new.tolist()):
-                self.index[keys[i]] = base + j
-            pos[new] = base + np.arange(len(new))
-            self.parsed.append(parsed)
-            self.bad.append(np.asarray(bad, dtype=bool))
+                self.index[self._key(uniques[i])] = base + j
+        return base + np.arange(len(new))
+
+    def _take(self, pos: np.ndarray, parser: Any) -> tuple[Any, np.ndarray]:
         if len(self.parsed) > 1:  # one chunk from here on
             first = self.parsed[0]
             self.parsed = [
@@ -703,7 +764,9 @@ def _parsed_column(
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """Parse the distinct values of a column once: (values per kept row, bad mask, codes)."""
     codes, uniques = col.factorized()
-    parsed, bad_u = parser(uniques) if memo is None else memo.parse(uniques, parser)
+    parsed, bad_u = (
+        parser(uniques) if memo is None else memo.parse(uniques, parser, col.arrow_uniques())
+    )
     kc = codes[keep]
     bad = np.append(bad_u, False)[kc]
     return parsed, bad, kc
