@@ -19,7 +19,7 @@ The polygons are copied before they are prepared, so the caller's geometry objec
 never modified (other threads may be using them), and the copies' lazy GEOS indexes are
 built before any query runs: GEOS builds them on first use without a lock. The copies are
 made a block of neighbouring polygons at a time (:data:`_BLOCK`) and dropped once that
-block's candidate pairs are decided: a prepared copy with its edge index takes ~2.5x the
+block's candidate pairs are decided: a prepared copy with its edge index takes ~2x the
 memory of the outline (at 40,000 detailed township outlines all of them at once were
 ~580 MB, a block is ~60 MB). The queries of a block run on a thread pool in chunks
 (numpy and GEOS release the GIL), so both cores are used.

@@ -780,8 +780,8 @@ def _normalise(
 ) -> _Normalised:
     """Normalise one :class:`RawColumns` (row positions in problems start at ``row_offset``).
 
-    ``memo`` (one per table read in batches) keeps the parsed dates, flags and numbers of
-    earlier batches.
+    ``memo`` (one per table read in batches, shared by the threads that normalise them)
+    keeps the parsed dates, flags, numbers and text values of earlier batches.
     """
 
     def memo_of(fld: str) -> _ParseMemo | None:
