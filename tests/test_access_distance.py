@@ -65,6 +65,26 @@ def test_straight_line_pairs_equal_brute_force() -> None:
     assert not (pairs.facility == 3).any()
 
 
+@pytest.mark.parametrize("split", [1, 7, 397])
+def test_pairs_searched_in_two_halves_equal_one_search(monkeypatch, split) -> None:
+    """From ``_SPLIT_DEMAND`` demand points the search runs in two halves on two threads:
+    the same pairs, in the same order (by demand, then facility), with the same distances."""
+    from coverage_gis.access import euclidean
+
+    rng = np.random.default_rng(11)
+    dlon, dlat = 120.6 + rng.normal(0, 0.05, 400), 31.3 + rng.normal(0, 0.05, 400)
+    flon, flat = 120.6 + rng.normal(0, 0.05, 60), 31.3 + rng.normal(0, 0.05, 60)
+    dlon[[0, 5, 399]] = np.nan  # gaps in the demand, at both ends too
+    one = euclidean_pairs(dlon, dlat, flon, flat, 1500.0)
+    monkeypatch.setattr(euclidean, "_SPLIT_DEMAND", split)
+    two = euclidean_pairs(dlon, dlat, flon, flat, 1500.0)
+    assert len(one) > 100
+    for a, b in [(one.demand, two.demand), (one.facility, two.facility), (one.dist_m, two.dist_m)]:
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one.nearest()[0], two.nearest()[0])
+    assert (np.diff(two.demand) >= 0).all()
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 40), st.integers(0, 9)), max_size=60),
