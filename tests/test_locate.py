@@ -289,6 +289,32 @@ def test_polygons_prepared_a_block_at_a_time_give_the_same_answer(towns, monkeyp
     assert not shapely.is_prepared(geoms).any()
 
 
+@pytest.mark.parametrize("threshold", [1, 400, 10**9])
+def test_polygons_with_few_points_are_scanned_not_prepared(towns, monkeypatch, threshold):
+    """Polygons with fewer candidate points than ``_PREPARE_MIN_PAIRS`` are decided on plain
+    copies (no edge index): the same answer, shared edges and holes included, whether all,
+    some or none of the polygons are prepared."""
+    geoms, rank, _special, _rings = towns
+    rng = np.random.default_rng(12)
+    corners = shapely.get_coordinates(geoms)[::5]
+    x = np.r_[rng.uniform(X0 - 0.3, X0 + N + 0.3, 12_000), corners[:, 0]]
+    y = np.r_[rng.uniform(Y0 - 0.3, Y0 + N + 0.3, 12_000), corners[:, 1]]
+    sizes: list[int] = []
+    real = _locate._prepared_copies
+    monkeypatch.setattr(_locate, "_prepared_copies", lambda g: sizes.append(len(g)) or real(g))
+    monkeypatch.setattr(_locate, "_PREPARE_MIN_PAIRS", threshold)
+    got = assert_matches(geoms, rank, x, y, workers=2)
+    assert got[1].any()  # points on shared edges among them
+    prepared = sum(sizes)
+    if threshold == 1:
+        assert prepared == len(geoms)
+    elif threshold == 10**9:
+        assert prepared == 0
+    else:
+        assert 0 < prepared < len(geoms)
+    assert not shapely.is_prepared(geoms).any()
+
+
 def test_empty_inputs():
     box = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
     unit, multi = locate_points(box, np.zeros(1), np.zeros(0), np.zeros(0))
