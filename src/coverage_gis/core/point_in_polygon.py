@@ -263,8 +263,10 @@ class PointLocator:
         g, px, py = (np.concatenate([f[k] for f in found]) for k in (1, 2, 3))
         del found
         # the candidate pairs of one block together, in point order within it
-        by_block = np.argsort(self.block.take(g).astype(np.int32), kind="stable")
-        starts = np.searchsorted(self.block.take(g.take(by_block)), np.arange(self.n_blocks + 1))
+        blk = self.block.take(g).astype(np.int32)
+        by_block = np.argsort(blk, kind="stable")
+        starts = np.r_[0, np.cumsum(np.bincount(blk, minlength=self.n_blocks))]
+        del blk
         hit = np.zeros(len(p), dtype=bool)
         for k in range(self.n_blocks):  # ~10 blocks at 40,000 units
             sel = by_block[starts[k] : starts[k + 1]]
