@@ -21,7 +21,9 @@ def pool(role: str, workers: int = 1) -> ThreadPoolExecutor:
     Roles in use: ``reader`` (facility files, :func:`coverage_gis.workflow.load_inputs`),
     ``checks`` (boundary checks, same), ``locate`` (point location of
     :mod:`coverage_gis.core.engine`), ``demand`` (the units' demand points, made ahead by
-    :func:`coverage_gis.core.engine.prepare`) and ``pip`` (the point-in-polygon passes of
-    :mod:`coverage_gis.core.point_in_polygon`).
+    :func:`coverage_gis.core.engine.prepare`), ``pip`` (the point-in-polygon passes of
+    :mod:`coverage_gis.core.point_in_polygon`), ``normalise`` (batches of a GeoParquet
+    facility file, :func:`coverage_gis.io.normalise.normalise_facilities`) and ``pairs``
+    (the two halves of :func:`coverage_gis.access.euclidean.euclidean_pairs`).
     """
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"coverage-gis-{role}")

@@ -314,11 +314,12 @@ class PointLocator:
             work[cold] = shapely.force_2d(self.geoms.take(members[cold]))
         ge, xe, ye = work.take(es), px.take(e), py.take(e)
         is_hot = hot.take(es)
-        # prepared copies (indexes built) serve both threads; a plain copy is queried by one
-        # thread only (its polygon's slot parity), as GEOS objects are not shared unprepared
+        # prepared copies (their indexes built above) serve both threads; each plain copy is
+        # queried by one thread only (by its slot's parity): no unprepared GEOS geometry is
+        # read by two threads at once
         h, c = np.flatnonzero(is_hot), np.flatnonzero(~is_hot)
         jobs = [h[a:b] for a, b in pairwise([*range(0, len(h), _CHUNK), len(h)])]
-        jobs += [c[es.take(c) % 2 == k] for k in (0, 1)]
+        jobs += [c[es.take(c) % 2 == parity] for parity in (0, 1)]
         jobs = [j for j in jobs if len(j)]
         parts = _run(
             self.workers, lambda j: shapely.intersects_xy(ge.take(j), xe.take(j), ye.take(j)), jobs
