@@ -212,3 +212,29 @@ def test_main_facility_is_the_one_nearest_to_most_weight(rows):
                 totals[f] = totals.get(f, 0.0) + w
         want = min(totals, key=lambda f: (-totals[f], f)) if totals else -1
         assert got[g] == want
+
+
+def test_demand_points_are_made_ahead_only_for_an_audit_that_evaluates_next(catalog, monkeypatch):
+    """``evaluate_next`` starts the units' demand points on a worker during ``prepare``;
+    a partition or a check (the default) makes none, and the evaluation is the same."""
+    calls: list[int] = []
+    real = AccessInputs.demand_for
+
+    def counting(self, units, *, key=None):
+        calls.append(len(units))
+        return real(self, units, key=key)
+
+    monkeypatch.setattr(AccessInputs, "demand_for", counting)
+    cat = dataclasses.replace(catalog, indicators=(_indicator(),))
+    units = make_units()
+    plain = prepare(units, _centre_rows(), cat)
+    assert calls == [] and plain.access is None
+    ahead = prepare(units, _centre_rows(), cat, evaluate_next=True)
+    assert ahead.access is not None
+    got = ahead.evaluate("2024-06-30")
+    # asked for on the worker, then by the evaluation, which finds it made: one entry
+    assert calls == [len(units), len(units)]
+    assert len([k for k in ahead.access._cache if k[0] == "units_demand"]) == 1
+    want = plain.evaluate("2024-06-30")
+    assert got.indicators[0].value == want.indicators[0].value
+    assert got.indicators[0].access.by_unit.equals(want.indicators[0].access.by_unit)

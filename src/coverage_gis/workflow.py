@@ -538,6 +538,7 @@ def prepare_audit(
         inputs=inputs.inputs,
         located=inputs.located,
         access=inputs.access,
+        evaluate_next=True,
     )
 
 

@@ -728,6 +728,7 @@ def prepare(
     inputs: list[dict[str, Any]] | None = None,
     located: tuple[np.ndarray, np.ndarray] | PendingLocation | None = None,
     access: AccessInputs | None = None,
+    evaluate_next: bool = False,
 ) -> PreparedAudit:
     """Match types, assign every facility row to a unit, and account for every row.
 
@@ -754,12 +755,16 @@ def prepare(
         Demand (community table, population raster), water and roads for ``access``
         indicators; without it they use the units' own population fields, and those that
         need water or roads report that they cannot be computed.
+    evaluate_next
+        The caller evaluates the result next (an audit, not a partition or a check): the
+        units' demand points for the ``access`` indicators are then made on a worker
+        while the rows are matched and located here.
     """
     if isinstance(located, PendingLocation):
         located = located if located.matches(units, facilities) else None
     opts = options or AuditOptions()
     units = validate_units(units)
-    if any(ind.kind == "access" for ind in catalog.indicators):
+    if evaluate_next and any(ind.kind == "access" for ind in catalog.indicators):
         from coverage_gis.access.evaluate import AccessInputs
 
         if access is None:  # the units' own totals; it holds the distance cache
@@ -1170,7 +1175,13 @@ def audit(
     AuditResult
     """
     return prepare(
-        units, facilities, catalog, options=options, findings=findings, inputs=inputs
+        units,
+        facilities,
+        catalog,
+        options=options,
+        findings=findings,
+        inputs=inputs,
+        evaluate_next=True,
     ).evaluate(as_of)
 
 
