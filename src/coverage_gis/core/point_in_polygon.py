@@ -209,6 +209,8 @@ class PointLocator:
     exact: np.ndarray  # decided by a prepared copy (valid Polygon / MultiPolygon)
     block: np.ndarray  # block of each polygon: neighbours in grid order, _BLOCK at a time
     slot: np.ndarray  # position of each polygon in its block
+    order: np.ndarray  # the polygons by block, then slot: block k is order[start[k]:start[k+1]]
+    start: np.ndarray
 
     @classmethod
     def build(
@@ -219,7 +221,9 @@ class PointLocator:
         workers = max(1, workers or min(4, os.cpu_count() or 1))
         none = np.zeros(0, dtype=np.int64)
         if not len(geoms):
-            return cls(geoms, np.asarray(rank), workers, None, np.zeros(0, bool), none, none)
+            return cls(
+                geoms, np.asarray(rank), workers, None, np.zeros(0, bool), none, none, none, none
+            )
         shares = np.array_split(geoms, min(workers, len(geoms)))
         exact = np.concatenate(_run(workers, _exact_mask, shares))
         grid = BoxGrid.build(shapely.bounds(geoms))
@@ -231,7 +235,8 @@ class PointLocator:
         slot = np.empty(len(geoms), dtype=np.int64)
         block[order] = np.arange(len(geoms)) // _BLOCK
         slot[order] = np.arange(len(geoms)) % _BLOCK
-        return cls(geoms, np.asarray(rank), workers, grid, exact, block, slot)
+        start = np.r_[np.arange(0, len(geoms), _BLOCK), len(geoms)]
+        return cls(geoms, np.asarray(rank), workers, grid, exact, block, slot, order, start)
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The covering polygon of lowest rank per point and the "several cover it" mask
@@ -278,13 +283,12 @@ class PointLocator:
     @property
     def n_blocks(self) -> int:
         """Number of polygon blocks."""
-        return int(self.block.max()) + 1 if len(self.block) else 0
+        return max(len(self.start) - 1, 0)
 
     def _decide_block(self, k: int, g: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
         """Whether polygon ``g`` covers point ``(px, py)``, for pairs whose polygons are all
         in block ``k``: the block's prepared copies exist only during this call."""
-        members = np.flatnonzero(self.block == k)
-        members = members[np.argsort(self.slot.take(members))]  # position = slot
+        members = self.order[self.start[k] : self.start[k + 1]]  # position = slot
         ex = self.exact.take(g)
         hit = np.empty(len(g), dtype=bool)
         if (~ex).any():
